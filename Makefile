@@ -1,0 +1,64 @@
+# Every target installs what it needs: a fresh machine with Python 3.11+ and make is enough.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+# Demo dataset for `make run` (override: make run CUSTOMERS=100000 DAYS=365).
+CUSTOMERS ?= 20000
+DAYS ?= 365
+START ?= 2025-11-01
+SEED ?= 42
+DIRT ?= 0.02
+SCALE ?= s
+
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: help install run test dev bench lint fmt docs clean erase
+
+help:
+	@echo "make run    set up, generate demo data, materialise every asset, print a summary"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make dev    dagster dev on the same assets (UI on http://localhost:3000)"
+	@echo "make bench  SCALE=xs|s|m|l benchmark;  make lint / fmt / docs / clean"
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m orchestration.cli generate --customers $(CUSTOMERS) --days $(DAYS) --start $(START) --seed $(SEED) --dirt-rate $(DIRT)
+	$(BIN)/python -m orchestration.cli materialize
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m orchestration.definitions
+
+bench: install
+	$(BIN)/python -m orchestration.cli bench --scale $(SCALE)
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --templater dbt --dialect duckdb
+
+fmt: install
+	$(BIN)/ruff check --fix orchestration tests
+	$(BIN)/ruff format orchestration tests
+
+docs: install
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir ../profiles
+
+erase: install
+	$(BIN)/python -m orchestration.cli erase --phone "$(PHONE)"
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -39,7 +39,7 @@ test: install
 	$(BIN)/python -m pytest
 
 dev: install
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/
 	$(BIN)/dagster dev -m orchestration.definitions
 
 bench: install

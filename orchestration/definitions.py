@@ -1,0 +1,27 @@
+"""The Dagster code location: gathers what the domain folders under defs/ define."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.defs.automation.jobs import daily_refresh_schedule, materialize_everything
+from orchestration.defs.landing import landing_assets
+from orchestration.defs.serving import build_serving_assets
+from orchestration.defs.transform.dbt_assets import dbt_resource, lakehouse_dbt_assets
+from orchestration.defs.transform.freshness import with_source_freshness
+
+
+def _mart_keys():
+    return [key for key in lakehouse_dbt_assets.keys if key.path[0] == "marts"]
+
+
+defs = Definitions(
+    assets=[
+        *with_source_freshness(landing_assets),
+        lakehouse_dbt_assets,
+        *build_serving_assets(_mart_keys()),
+    ],
+    jobs=[materialize_everything],
+    schedules=[daily_refresh_schedule],
+    resources={"dbt": dbt_resource()},
+)

@@ -1,0 +1,76 @@
+"""The short report `make run` ends with: rows per layer, what was rejected and why, where things are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+LAYERS = ("raw", "staging", "intermediate", "marts", "quarantine", "seeds")
+
+
+def _tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return conn.execute(
+        """
+        select table_schema, table_name from information_schema.tables
+        where table_schema in ({}) order by 1, 2
+        """.format(", ".join(f"'{s}'" for s in LAYERS))
+    ).fetchall()
+
+
+def layer_row_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for schema, table in _tables(conn):
+        n = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        counts.setdefault(schema, {})[table] = n
+    return counts
+
+
+def _grouped(conn, sql: str) -> list[tuple]:
+    try:
+        return conn.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
+
+
+def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
+    if not warehouse_path.exists():
+        return f"No warehouse at {warehouse_path} yet."
+    conn = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        counts = layer_row_counts(conn)
+        lines = ["", "=== Marketing lakehouse: run summary ==="]
+        for schema in LAYERS:
+            tables = counts.get(schema, {})
+            if not tables:
+                continue
+            visible = {t: n for t, n in tables.items()}
+            lines.append(f"{schema:<13} {len(visible):>3} tables {sum(visible.values()):>12,} rows")
+        rejects = _grouped(
+            conn,
+            "select entity, reason, count(*) from raw._rejects group by all order by 3 desc limit 15",
+        )
+        lines.append(f"landing rejects: {sum(r[2] for r in rejects):,} rows")
+        lines += [f"  {e:<28} {reason[:60]:<60} {n:>9,}" for e, reason, n in rejects]
+        quarantine_tables = sorted(counts.get("quarantine", {}))
+        quarantined = []
+        for table in quarantine_tables:
+            quarantined += _grouped(
+                conn,
+                f"select entity, reason, count(*) from quarantine.{table} group by all",
+            )
+        quarantined.sort(key=lambda r: -r[2])
+        lines.append(f"staging quarantine: {sum(r[2] for r in quarantined):,} rows")
+        lines += [f"  {e:<28} {reason[:60]:<60} {n:>9,}" for e, reason, n in quarantined[:15]]
+        dup = _grouped(
+            conn, "select count(*) from raw._file_deliveries where status = 'duplicate'"
+        )
+        if dup:
+            lines.append(f"re-delivered files skipped: {dup[0][0]:,}")
+        lines.append(f"warehouse (live, do not point BI here): {warehouse_path}")
+        if serving_dir is not None:
+            lines.append(f"marts for BI (read-only copy):         {serving_dir / 'marts.duckdb'}")
+            lines.append(f"marts as Parquet:                      {serving_dir / 'parquet'}")
+        return "\n".join(lines)
+    finally:
+        conn.close()

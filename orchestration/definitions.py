@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from orchestration.defs.automation.jobs import daily_refresh_schedule, materialize_everything
+from orchestration.defs.automation.sensors import inbox_sensor
 from orchestration.defs.landing import landing_assets
 from orchestration.defs.serving import build_serving_assets
 from orchestration.defs.transform.dbt_assets import dbt_resource, lakehouse_dbt_assets
@@ -23,5 +24,6 @@ defs = Definitions(
     ],
     jobs=[materialize_everything],
     schedules=[daily_refresh_schedule],
+    sensors=[inbox_sensor],
     resources={"dbt": dbt_resource()},
 )

@@ -43,7 +43,7 @@ dev: install
 	$(BIN)/dagster dev -m orchestration.definitions
 
 bench: install
-	$(BIN)/python -m orchestration.cli bench --scale $(SCALE)
+	$(BIN)/python -m orchestration.lib.bench --scale $(SCALE)
 
 lint: install
 	$(BIN)/ruff check orchestration tests

@@ -1,0 +1,225 @@
+"""`make bench SCALE=...`: time each stage of the pipeline separately, then one incremental day.
+
+Stages: generate, land, dbt build (models and seeds), dbt tests, publish; then one more day of
+files is dropped into the built warehouse and land + build + tests + publish are timed again.
+For each: wall time, rows per second where it means something, and peak RSS of the whole process
+tree (dbt runs as a child process, so it is counted). Results go to bench/results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from orchestration.lib.bench.memory import PeakRssSampler, Stopwatch
+from orchestration.lib.settings import (
+    DBT_PROFILES_DIR,
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    Settings,
+    load_settings,
+)
+
+SCALES = {
+    # name: (customers, days)
+    "xs": (300, 30),
+    "s": (10_000, 365),
+    "m": (100_000, 365),
+    "l": (1_000_000, 365),
+}
+BENCH_START = "2025-11-01"
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    rows: int | None = None
+    rows_per_second: float | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def _stage(name: str, fn, rows_fn=None) -> StageResult:
+    with PeakRssSampler() as mem, Stopwatch() as clock:
+        detail = fn() or {}
+    rows = rows_fn() if rows_fn else None
+    return StageResult(
+        name=name,
+        seconds=round(clock.seconds, 2),
+        peak_rss_mb=round(mem.peak_bytes / 2**20, 1),
+        rows=rows,
+        rows_per_second=round(rows / clock.seconds) if rows and clock.seconds > 0 else None,
+        detail=detail,
+    )
+
+
+def _dbt(settings: Settings, *args: str, target_path: Path) -> dict:
+    env = {**os.environ, **settings.dbt_env()}
+    cmd = [
+        str(Path(sys.executable).with_name("dbt")), *args,
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
+        "--target-path", str(target_path),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-30:])
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{tail}")
+    results = json.loads((target_path / "run_results.json").read_text())["results"]
+    timed = sorted(
+        ((r["unique_id"], round(r.get("execution_time") or 0.0, 2)) for r in results),
+        key=lambda x: -x[1],
+    )
+    return {"nodes": len(results), "slowest": timed[:10]}
+
+
+def _warehouse_rows(settings: Settings, schema: str) -> int:
+    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()
+        return sum(
+            conn.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for (t,) in tables
+        )
+    finally:
+        conn.close()
+
+
+def _split_last_day(generated: Path, inbox: Path, last_day: date) -> list[Path]:
+    """Move every generated file into the inbox except the last day's, which are returned."""
+    token = last_day.strftime("%Y%m%d")
+    held = []
+    for path in sorted(generated.rglob("*")):
+        if not path.is_file() or "_truth" in path.parts:
+            continue
+        rel = path.relative_to(generated)
+        if token in path.name:
+            held.append(path)
+            continue
+        (inbox / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, inbox / rel)
+    return held
+
+
+def run_bench(scale: str, out_dir: Path | None = None) -> dict:
+    from orchestration.lib.generator import generate
+    from orchestration.lib.landing import land_inbox
+    from orchestration.lib.serving import publish_marts
+
+    customers, days = SCALES[scale]
+    work = PROJECT_ROOT / "data" / "bench" / scale
+    shutil.rmtree(work, ignore_errors=True)
+    os.environ["LAKEHOUSE_DATA_DIR"] = str(work)
+    settings = load_settings()
+    generated = work / "generated"
+    target = work / "dbt_target"
+    stages: list[StageResult] = []
+
+    def gen():
+        report = generate(
+            customers=customers, days=days + 1, start=BENCH_START, seed=42, out=generated,
+            dirt_rate=0.02, progress=True,
+        )
+        return {"report": str(report)[:500]}
+
+    stages.append(_stage("generate", gen))
+    last_day = date.fromisoformat(BENCH_START) + timedelta(days=days)
+    held = _split_last_day(generated, settings.inbox_dir, last_day)
+
+    def land():
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        report = land_inbox(settings.warehouse_path, settings.inbox_dir)
+        return {"report": str(report)[:500]}
+
+    def publish():
+        publish_marts(settings.warehouse_path, settings.serving_dir)
+
+    stages.append(_stage("land", land, lambda: _warehouse_rows(settings, "raw")))
+    stages.append(_stage(
+        "dbt build (models, seeds)",
+        lambda: _dbt(settings, "build", "--exclude", "resource_type:test",
+                     "resource_type:unit_test", target_path=target),
+        lambda: _warehouse_rows(settings, "marts"),
+    ))
+    stages.append(_stage("dbt tests", lambda: _dbt(
+        settings, "test", "--exclude", "resource_type:unit_test", target_path=target)))
+    stages.append(_stage("publish", publish))
+    full_seconds = sum(s.seconds for s in stages if s.name != "generate")
+
+    for path in held:
+        rel = path.relative_to(generated)
+        (settings.inbox_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, settings.inbox_dir / rel)
+    incremental = [
+        _stage("incremental: land", land),
+        _stage("incremental: dbt build", lambda: _dbt(
+            settings, "build", "--exclude", "resource_type:test", "resource_type:unit_test",
+            target_path=target)),
+        _stage("incremental: dbt tests", lambda: _dbt(
+            settings, "test", "--exclude", "resource_type:unit_test", target_path=target)),
+        _stage("incremental: publish", publish),
+    ]
+    result = {
+        "scale": scale,
+        "customers": customers,
+        "days": days,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cores": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
+        "stages": [asdict(s) for s in stages],
+        "incremental_day": [asdict(s) for s in incremental],
+        "full_pipeline_seconds": round(full_seconds, 1),
+        "incremental_day_seconds": round(sum(s.seconds for s in incremental), 1),
+        "peak_rss_mb": max(s.peak_rss_mb for s in stages + incremental),
+    }
+    out_dir = out_dir or PROJECT_ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    (out_dir / f"{scale}-{stamp}.json").write_text(json.dumps(result, indent=2))
+    (out_dir / f"{scale}-{stamp}.md").write_text(render_markdown(result))
+    print(render_markdown(result))
+    return result
+
+
+def render_markdown(r: dict) -> str:
+    m = r["machine"]
+    lines = [
+        f"## Scale {r['scale']}: {r['customers']:,} customers x {r['days']} days",
+        f"Machine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"DuckDB {m['duckdb']}. Run at {r['started_at']}.",
+        "",
+        "| stage | seconds | rows | rows/s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for s in r["stages"] + r["incremental_day"]:
+        rows = f"{s['rows']:,}" if s["rows"] else ""
+        rps = f"{s['rows_per_second']:,}" if s["rows_per_second"] else ""
+        lines.append(f"| {s['name']} | {s['seconds']} | {rows} | {rps} | {s['peak_rss_mb']} |")
+    lines += [
+        "",
+        f"Full pipeline (land + build + tests + publish): **{r['full_pipeline_seconds']} s**; "
+        f"one incremental day: **{r['incremental_day_seconds']} s**; "
+        f"peak memory: **{r['peak_rss_mb']} MB**.",
+        "",
+        "Ten slowest dbt nodes in the full build:",
+        "",
+    ]
+    build = next(s for s in r["stages"] if s["name"].startswith("dbt build"))
+    lines += [f"- `{uid}`: {sec} s" for uid, sec in build["detail"].get("slowest", [])]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+{#- Typing helpers. All use safe casts: a bad value becomes NULL and the row is quarantined by
+    staging_select (never a failed build). -#}
+
+{% macro to_money(expr) -%}
+    {{ try_cast_to(expr, 'decimal(18,2)') }}
+{%- endmacro %}
+
+{% macro to_int(expr) -%}
+    {{ try_cast_to(expr, dbt.type_int()) }}
+{%- endmacro %}
+
+{% macro to_number(expr) -%}
+    {{ try_cast_to(expr, dbt.type_float()) }}
+{%- endmacro %}
+
+{#- normalise_gender(expr) -> 'M' / 'F' / NULL. M, male, 男 -> M; F, female, 女 -> F (any case,
+    trimmed); empty/NULL -> NULL; anything else -> NULL too (staging_select quarantines it). -#}
+{% macro normalise_gender(expr) -%}
+    (case
+        when lower({{ expr }}) in ('m', 'male', '男') then 'M'
+        when lower({{ expr }}) in ('f', 'female', '女') then 'F'
+    end)
+{%- endmacro %}
+
+{#- incremental_lookback_filter(col): on incremental runs, re-read raw rows landed within
+    var('incremental_lookback_days') days of the newest row already in the target, so late and
+    re-delivered records are seen again; delete+insert on the unique key makes re-runs idempotent. -#}
+{% macro incremental_lookback_filter(col='_loaded_at') -%}
+    {%- if is_incremental() -%}
+        {{ col }} >= (
+            select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days') | int,
+                                  'coalesce(max(_loaded_at), ' ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ')') }}
+            from {{ this }}
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental strategy for staged models: delete+insert on DuckDB, merge on Spark/Delta. -#}
+{% macro staging_incremental_strategy() -%}
+    {{ return('delete+insert' if target.type in ('duckdb', 'postgres') else 'merge') }}
+{%- endmacro %}

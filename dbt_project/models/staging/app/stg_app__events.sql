@@ -1,0 +1,44 @@
+{#- One row per event_id. Incremental: each run re-reads raw rows landed within
+    var('incremental_lookback_days') of the newest row already staged, deduplicates them (latest
+    _loaded_at, then lowest file/line) and delete+inserts on event_id, so late copies of an event
+    replace the staged one and a re-run changes nothing. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy=staging_incremental_strategy(),
+    on_schema_change='append_new_columns'
+) }}
+{%- set spec = spec_app__events() %}
+
+with typed as (
+    {{ staging_select(source('app', 'events'), spec, where=incremental_lookback_filter('r._loaded_at')) }}
+),
+
+deduped as (
+    {{ dedupe_valid('typed', spec) }}
+)
+
+select
+    event_id,
+    event_type,
+    event_at,
+    cast(event_at as date) as event_date,
+    user_id,
+    device_id,
+    openid,
+    platform,
+    channel,
+    session_id,
+    sku,
+    category,
+    price_cny,
+    quantity,
+    dwell_ms,
+    search_query,
+    stock_status,
+    error_code,
+    order_id,
+    _source_file,
+    _line_number,
+    _loaded_at
+from deduped

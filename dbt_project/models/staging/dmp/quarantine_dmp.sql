@@ -1,0 +1,2 @@
+{{ config(schema='quarantine') }}
+{{ quarantine_select(source('dmp', 'segments'), spec_dmp__segments()) }}

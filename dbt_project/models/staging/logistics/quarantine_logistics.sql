@@ -1,0 +1,2 @@
+{{ config(schema='quarantine') }}
+{{ quarantine_select(source('logistics', 'shipments'), spec_logistics__shipments()) }}

@@ -1,0 +1,37 @@
+{#- One row per order_id (incremental; see stg_app__events for the lookback rule). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy=staging_incremental_strategy(),
+    on_schema_change='append_new_columns'
+) }}
+{%- set spec = spec_shop__orders() %}
+
+with typed as (
+    {{ staging_select(source('shop', 'orders'), spec, where=incremental_lookback_filter('r._loaded_at')) }}
+),
+
+deduped as (
+    {{ dedupe_valid('typed', spec) }}
+)
+
+select
+    order_id,
+    user_id,
+    device_id,
+    ordered_at,
+    cast(ordered_at as date) as order_date,
+    status,
+    channel,
+    platform,
+    region_code,
+    receiver_phone_hash,
+    items_amount_cny,
+    discount_cny,
+    coupon_cny,
+    shipping_fee_cny,
+    pay_amount_cny,
+    _source_file,
+    _line_number,
+    _loaded_at
+from deduped

@@ -1,0 +1,117 @@
+{#- Co-occurrence evidence between two identifiers: one row per unordered pair, stored once with
+    identifier_key_a < identifier_key_b. `evidence` lists the rules that saw the pair together
+    (sorted, comma separated), evidence_count the number of records. Rules:
+      app_event        user_id ~ device_id, user_id ~ openid, device_id ~ openid (same event)
+      shop_order       user_id ~ device_id (the order was placed from that device)
+      member_record    member_id ~ card_no / user_id / phone_hash / email_hash
+      pos_receipt      card_no ~ phone_hash (card presented and phone given at the till)
+      pos_interaction  card_no ~ phone_hash (assistant interaction)
+    Not evidence: the order receiver phone (gifts) and social tags (partner attribute).
+    The over-merge guard is applied downstream (int_identity_guard): this model keeps every pair. -#}
+
+with pairs as (
+
+    select 'user_id' as type_1, user_id as value_1, 'device_id' as type_2, device_id as value_2,
+           'app_event' as rule
+    from {{ ref('stg_app__events') }}
+    where user_id is not null and device_id is not null
+
+    union all
+    select 'user_id', user_id, 'openid', openid, 'app_event'
+    from {{ ref('stg_app__events') }}
+    where user_id is not null and openid is not null
+
+    union all
+    select 'device_id', device_id, 'openid', openid, 'app_event'
+    from {{ ref('stg_app__events') }}
+    where device_id is not null and openid is not null
+
+    union all
+    select 'user_id', user_id, 'device_id', device_id, 'shop_order'
+    from {{ ref('stg_shop__orders') }}
+    where user_id is not null and device_id is not null
+
+    union all
+    select 'member_id', member_id, 'card_no', card_no, 'member_record'
+    from {{ ref('stg_membership__members') }}
+    where member_id is not null and card_no is not null
+
+    union all
+    select 'member_id', member_id, 'user_id', user_id, 'member_record'
+    from {{ ref('stg_membership__members') }}
+    where member_id is not null and user_id is not null
+
+    union all
+    select 'member_id', member_id, 'phone_hash', phone_hash, 'member_record'
+    from {{ ref('stg_membership__members') }}
+    where member_id is not null and phone_hash is not null
+
+    union all
+    select 'member_id', member_id, 'email_hash', email_hash, 'member_record'
+    from {{ ref('stg_membership__members') }}
+    where member_id is not null and email_hash is not null
+
+    union all
+    select 'card_no', member_card_no, 'phone_hash', phone_hash, 'pos_receipt'
+    from {{ ref('stg_pos__receipts') }}
+    where member_card_no is not null and phone_hash is not null
+
+    union all
+    select 'card_no', member_card_no, 'phone_hash', phone_hash, 'pos_interaction'
+    from {{ ref('stg_pos__assistant_interactions') }}
+    where member_card_no is not null and phone_hash is not null
+
+),
+
+keyed as (
+
+    select
+        type_1 || ':' || value_1 as key_1,
+        type_1,
+        value_1,
+        type_2 || ':' || value_2 as key_2,
+        type_2,
+        value_2,
+        rule
+    from pairs
+
+),
+
+oriented as (
+
+    select
+        case when key_1 < key_2 then key_1 else key_2 end as identifier_key_a,
+        case when key_1 < key_2 then type_1 else type_2 end as id_type_a,
+        case when key_1 < key_2 then value_1 else value_2 end as id_value_a,
+        case when key_1 < key_2 then key_2 else key_1 end as identifier_key_b,
+        case when key_1 < key_2 then type_2 else type_1 end as id_type_b,
+        case when key_1 < key_2 then value_2 else value_1 end as id_value_b,
+        rule
+    from keyed
+    where key_1 <> key_2
+
+),
+
+per_rule as (
+
+    select
+        identifier_key_a, id_type_a, id_value_a,
+        identifier_key_b, id_type_b, id_value_b,
+        rule,
+        count(*) as record_count
+    from oriented
+    group by identifier_key_a, id_type_a, id_value_a, identifier_key_b, id_type_b, id_value_b, rule
+
+)
+
+select
+    identifier_key_a,
+    id_type_a,
+    id_value_a,
+    identifier_key_b,
+    id_type_b,
+    id_value_b,
+    {{ dbt.listagg('rule', "','", 'order by rule') }} as evidence,
+    cast(sum(record_count) as integer) as evidence_count
+from per_rule
+group by identifier_key_a, id_type_a, id_value_a, identifier_key_b, id_type_b, id_value_b

@@ -1,0 +1,91 @@
+{#- Every identifier the lakehouse has seen, per source: one row per (identifier_key, source).
+    Only sources that prove a person was present are read (app, shop orders, membership, POS
+    receipts and assistant interactions). Social tags and shipments are attributes matched on an
+    already-known phone and never create identifiers; the order receiver phone is deliberately not
+    an identifier (gifts: the receiver is often somebody else). -#}
+
+with observations as (
+
+    select 'user_id' as id_type, user_id as id_value, 'app_event' as source,
+           event_at as observed_at, _loaded_at as loaded_at
+    from {{ ref('stg_app__events') }}
+    where user_id is not null
+
+    union all
+    select 'device_id', device_id, 'app_event', event_at, _loaded_at
+    from {{ ref('stg_app__events') }}
+    where device_id is not null
+
+    union all
+    select 'openid', openid, 'app_event', event_at, _loaded_at
+    from {{ ref('stg_app__events') }}
+    where openid is not null
+
+    union all
+    select 'user_id', user_id, 'shop_order', ordered_at, _loaded_at
+    from {{ ref('stg_shop__orders') }}
+    where user_id is not null
+
+    union all
+    select 'device_id', device_id, 'shop_order', ordered_at, _loaded_at
+    from {{ ref('stg_shop__orders') }}
+    where device_id is not null
+
+    union all
+    select 'member_id', member_id, 'member_record', registered_at, _loaded_at
+    from {{ ref('stg_membership__members') }}
+    where member_id is not null
+
+    union all
+    select 'card_no', card_no, 'member_record', registered_at, _loaded_at
+    from {{ ref('stg_membership__members') }}
+    where card_no is not null
+
+    union all
+    select 'user_id', user_id, 'member_record', registered_at, _loaded_at
+    from {{ ref('stg_membership__members') }}
+    where user_id is not null
+
+    union all
+    select 'phone_hash', phone_hash, 'member_record', registered_at, _loaded_at
+    from {{ ref('stg_membership__members') }}
+    where phone_hash is not null
+
+    union all
+    select 'email_hash', email_hash, 'member_record', registered_at, _loaded_at
+    from {{ ref('stg_membership__members') }}
+    where email_hash is not null
+
+    union all
+    select 'card_no', member_card_no, 'pos_receipt', receipted_at, _loaded_at
+    from {{ ref('stg_pos__receipts') }}
+    where member_card_no is not null
+
+    union all
+    select 'phone_hash', phone_hash, 'pos_receipt', receipted_at, _loaded_at
+    from {{ ref('stg_pos__receipts') }}
+    where phone_hash is not null
+
+    union all
+    select 'card_no', member_card_no, 'pos_interaction', interacted_at, _loaded_at
+    from {{ ref('stg_pos__assistant_interactions') }}
+    where member_card_no is not null
+
+    union all
+    select 'phone_hash', phone_hash, 'pos_interaction', interacted_at, _loaded_at
+    from {{ ref('stg_pos__assistant_interactions') }}
+    where phone_hash is not null
+
+)
+
+select
+    id_type || ':' || id_value as identifier_key,
+    id_type,
+    id_value,
+    source,
+    min(observed_at) as first_seen_at,
+    max(observed_at) as last_seen_at,
+    min(loaded_at) as first_loaded_at,
+    count(*) as observation_count
+from observations
+group by id_type, id_value, source

@@ -79,5 +79,21 @@ def duckdb_config(settings: Settings) -> dict[str, str]:
         "threads": str(settings.duckdb_threads),
         "temp_directory": str(settings.duckdb_temp_dir),
         "max_temp_directory_size": settings.duckdb_max_temp_size,
-        "TimeZone": "UTC",
     }
+
+
+def connect_warehouse(settings: Settings | None = None, read_only: bool = False):
+    """A DuckDB connection to the live warehouse with the resource limits and a UTC session.
+
+    `TimeZone` is set after connecting: as a connect-time option DuckDB refuses it because the
+    built-in ICU extension is not loaded yet.
+    """
+    import duckdb
+
+    settings = settings or load_settings()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(
+        str(settings.warehouse_path), read_only=read_only, config=duckdb_config(settings)
+    )
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn

@@ -1,0 +1,254 @@
+"""Land inbox files into DuckDB raw tables exactly once.
+
+Per file: hash -> skip if the content is ledgered (record a 'duplicate' delivery) -> check gzip
+and detect encoding -> decode and parse in batches -> insert rows, rejects, ledger and delivery
+rows. Several files share one transaction (committed every ~1M lines), so a killed process
+leaves each file either fully landed or not at all, and the next run lands what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.contract import SOURCES, Entity, entities_of
+
+from .decode import READ_ERRORS, Reject, decode_batch, open_lines, raw_text, scan_file
+from .discover import InboxFile, discover
+from .ledger import delivery_seen, file_sha256, ledgered_path, record_delivery, record_file
+from .lines import iter_line_batches
+from .parse_csv import CsvParser, read_header
+from .parse_jsonl import JsonlParser
+from .report import EntityReport, FileReport, LandingReport
+from .sink import FileSink, Parser
+from .tables import ensure_tables, raw_table
+
+log = logging.getLogger(__name__)
+
+TXN_LINES = 1_000_000  # commit after this many lines ...
+TXN_FILES = 200  # ... or this many files
+
+
+class FileChangedError(RuntimeError):
+    """The file's bytes changed between hashing and parsing: land it on a later run."""
+
+
+def _utc_naive(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def land_source(
+    conn_or_path: duckdb.DuckDBPyConnection | str | Path,
+    inbox_dir: str | Path,
+    source: str,
+    *,
+    now: datetime | None = None,
+) -> LandingReport:
+    """Land every new file under <inbox>/<source>/<entity>/. Safe to run again at any time."""
+    if source not in SOURCES:
+        raise KeyError(f"{source!r} is not a source of the inbox contract")
+    if isinstance(conn_or_path, str | Path):
+        Path(conn_or_path).parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(conn_or_path)) as conn:
+            return land_source(conn, inbox_dir, source, now=now)
+    conn = conn_or_path
+    loaded_at = _utc_naive(now)
+    ensure_tables(conn, source)
+    files, ignored = discover(Path(inbox_dir), source)
+    report = LandingReport(source=source, ignored=ignored)
+    results: dict[str, FileReport] = {}
+    pending: list[InboxFile] = []
+    pending_lines = 0
+    conn.begin()
+    for f in files:
+        try:
+            fr = _land_file(conn, f, loaded_at)
+        except Exception as exc:  # a bug or a file changing under us: isolate it
+            conn.rollback()
+            log.warning("landing %s failed (%s); retrying its transaction file by file", f.rel, exc)
+            for other in [*pending, f]:
+                results[other.rel] = _land_file_alone(conn, other, loaded_at)
+            pending, pending_lines = [], 0
+            conn.begin()
+            continue
+        results[f.rel] = fr
+        pending.append(f)
+        pending_lines += fr.lines
+        if pending_lines >= TXN_LINES or len(pending) >= TXN_FILES:
+            conn.commit()
+            pending, pending_lines = [], 0
+            conn.begin()
+    conn.commit()
+    report.files = [results[f.rel] for f in files]
+    _summarise(conn, report, source)
+    return report
+
+
+def land_inbox(
+    conn_or_path: duckdb.DuckDBPyConnection | str | Path,
+    inbox_dir: str | Path,
+    *,
+    now: datetime | None = None,
+) -> dict[str, LandingReport]:
+    """Land every source of the contract, in contract order."""
+    if isinstance(conn_or_path, str | Path):
+        Path(conn_or_path).parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(conn_or_path)) as conn:
+            return land_inbox(conn, inbox_dir, now=now)
+    now = now or datetime.now(UTC)
+    return {s: land_source(conn_or_path, inbox_dir, s, now=now) for s in SOURCES}
+
+
+def _land_file_alone(
+    conn: duckdb.DuckDBPyConnection, f: InboxFile, loaded_at: datetime
+) -> FileReport:
+    conn.begin()
+    try:
+        fr = _land_file(conn, f, loaded_at)
+    except Exception as exc:
+        conn.rollback()
+        log.exception("landing %s failed; it stays unledgered and is retried next run", f.rel)
+        return FileReport(
+            f.rel,
+            f.entity.source,
+            f.entity.name,
+            "",
+            0,
+            "error",
+            error=f"{type(exc).__name__}: {exc}"[:500],
+        )
+    conn.commit()
+    return fr
+
+
+def _land_file(conn: duckdb.DuckDBPyConnection, f: InboxFile, loaded_at: datetime) -> FileReport:
+    """Land one file inside the caller's transaction."""
+    sha, size = file_sha256(f.path)
+    fr = FileReport(f.rel, f.entity.source, f.entity.name, sha, size, "landed")
+    first = ledgered_path(conn, sha)
+    if first is not None:
+        if delivery_seen(conn, f.rel, sha):
+            fr.status = "seen"
+            return fr
+        fr.status = "duplicate"
+        record_delivery(conn, fr, loaded_at, reason=f"same content as {first}")
+        return fr
+    sink = FileSink(conn, f.entity, f.rel, sha, loaded_at)
+    skip_header = f.format == "csv"
+    if f.format != f.entity.format:
+        fr.encoding = None
+        fr.error = f"wrong format: {f.entity.key} expects {f.entity.format}, got {f.format}"
+        fr.lines = _reject_all(f, sha, sink, "utf-8", fr.error, skip_header)
+    else:
+        scan = scan_file(f.path)
+        fr.encoding = scan.encoding
+        if scan.file_error:
+            fr.error = scan.file_error
+            fr.lines = _reject_all(f, sha, sink, scan.encoding, scan.file_error, skip_header)
+        else:
+            fr.lines, fr.error = _parse_file(f, sha, sink, scan.encoding)
+    fr.rows_landed, fr.rows_rejected, fr.reasons = sink.landed, sink.rejected, sink.reasons
+    if fr.error:
+        fr.status = "rejected"
+    if fr.lines != fr.rows_landed + fr.rows_rejected:  # the landing invariant; never expected
+        raise AssertionError(f"{f.rel}: {fr.lines} lines != {fr.rows_landed} + {fr.rows_rejected}")
+    record_file(conn, fr, loaded_at)
+    record_delivery(conn, fr, loaded_at)
+    return fr
+
+
+def _parser(entity: Entity, header: str | None) -> tuple[Parser, str | None]:
+    """Parser for the file, and a whole-file reject reason (schema drift) if any."""
+    if entity.format == "jsonl":
+        return JsonlParser(entity), None
+    layout = read_header(entity, header or "")
+    parser = CsvParser(entity, layout)
+    if layout.missing_required:
+        missing = ", ".join(layout.missing_required)
+        return parser, f"schema drift: missing required columns {missing}"
+    return parser, None
+
+
+def _parse_file(f: InboxFile, sha: str, sink: FileSink, encoding: str) -> tuple[int, str | None]:
+    """Decode and land the file's lines: (lines counted, whole-file error)."""
+    lines = 0
+    parser: Parser | None = None
+    drift: str | None = None
+    with open_lines(f.path) as (stream, hashing):
+        for batch in iter_line_batches(stream):
+            numbers, texts, rejects = decode_batch(batch, encoding)
+            count = len(batch.lines)
+            if parser is None:
+                header = None
+                if f.format == "csv":  # line 1 is the header, not counted
+                    count -= 1
+                    if numbers and numbers[0] == 1:
+                        header, numbers, texts = texts[0], numbers[1:], texts[1:]
+                    else:
+                        rejects = [r for r in rejects if r[0] != 1]
+                parser, drift = _parser(f.entity, header)
+            lines += count
+            if drift:
+                rejects = sorted(
+                    [(n, drift, t[:1000]) for n, t in zip(numbers, texts, strict=True)]
+                    + [(n, drift, raw) for n, _, raw in rejects]
+                )
+                sink.reject(rejects)
+                continue
+            sink.land(parser, numbers, texts)
+            sink.reject(rejects)
+        if hashing.drain() != sha:
+            raise FileChangedError(f"{f.rel} changed while landing")
+    return lines, drift
+
+
+def _reject_all(
+    f: InboxFile, sha: str, sink: FileSink, encoding: str, reason: str, skip_header: bool
+) -> int:
+    """Reject every readable line of a file with one reason; returns the line count."""
+    lines = 0
+    with open_lines(f.path) as (stream, hashing):
+        try:
+            for batch in iter_line_batches(stream):
+                rejects: list[Reject] = []
+                for i, line in enumerate(batch.lines):
+                    number = batch.first_line + i
+                    if skip_header and number == 1:
+                        continue
+                    raw = batch.too_long.get(i, line)
+                    rejects.append((number, reason, raw_text(raw, encoding)))
+                lines += len(rejects)
+                sink.reject(rejects)
+        except READ_ERRORS:
+            pass  # the gzip error this reason describes: keep what decompressed
+        if hashing.drain() != sha:
+            raise FileChangedError(f"{f.rel} changed while landing")
+    return lines
+
+
+def _summarise(conn: duckdb.DuckDBPyConnection, report: LandingReport, source: str) -> None:
+    for ent in entities_of(source):
+        er = EntityReport(source, ent.name)
+        for fr in report.files:
+            if fr.entity != ent.name:
+                continue
+            if fr.status in ("landed", "rejected"):
+                er.files_new += 1
+                er.files_rejected += fr.status == "rejected"
+                er.lines += fr.lines
+                er.rows_landed += fr.rows_landed
+                er.rows_rejected += fr.rows_rejected
+                er.reasons.update(fr.reasons)
+            elif fr.status == "duplicate":
+                er.files_duplicate += 1
+            elif fr.status == "seen":
+                er.files_seen += 1
+            else:
+                er.files_error += 1
+        row = conn.execute(f"SELECT count(*) FROM {raw_table(ent)}").fetchone()
+        er.table_rows = int(row[0]) if row else 0
+        report.entities[ent.name] = er

@@ -1,0 +1,163 @@
+"""JSONL lines -> raw columns.
+
+Each line must be one JSON object (RFC 8259: no NaN/Infinity, no trailing commas). Declared keys
+become columns: strings unquoted, numbers/booleans/nested values as their JSON text, null as NULL.
+Keys match exactly first, then case-insensitively after trimming; the rest go to `_extra`.
+
+Fast path (DuckDB JSON functions, vectorised) for lines whose keys are all declared, distinct and
+that hold nothing DuckDB reads more leniently or less exactly than the standard (NaN, trailing
+commas, numbers of 16+ digits). The rest goes through Python's json module with number text kept
+as delivered; DuckDB writes numbers in its own canonical form (e.g. 12.50 -> 12.5).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orchestration.lib.contract import Entity
+
+from .decode import RAW_LINE_CHARS, Reject
+from .parse_csv import is_blank
+
+# Lines matching this take the Python path: features DuckDB's parser accepts but RFC 8259 does
+# not, and numbers long enough to lose digits as doubles.
+SUSPICIOUS = r",\s*[\]}]|[:,\[]\s*[-+]?(?i:nan|inf)|[:,\[]\s*-?[0-9][0-9.eE+-]{15}"
+
+
+class _Num(str):
+    """A JSON number kept as its text."""
+
+    __slots__ = ()
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decode = json.JSONDecoder(parse_int=_Num, parse_float=_Num, parse_constant=_no_constants).decode
+
+
+def _dump(v: Any) -> str:
+    """JSON text of a parsed value, numbers exactly as delivered."""
+    if isinstance(v, _Num):
+        return str.__str__(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, dict):
+        return "{" + ",".join(f"{_dump(str(k))}:{_dump(x)}" for k, x in v.items()) + "}"
+    return "[" + ",".join(_dump(x) for x in v) + "]"
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if type(v) is str:
+        return v
+    if isinstance(v, _Num):
+        return str.__str__(v)
+    return _dump(v)
+
+
+class JsonlParser:
+    def __init__(self, entity: Entity) -> None:
+        self.entity = entity
+        self.columns = entity.columns
+        self.declared = frozenset(entity.columns)
+
+    # -- fast path -------------------------------------------------------------------------
+    def fast_predicate(self) -> str:
+        return (
+            "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' "
+            "AND list_has_all($declared, json_keys(line)) "
+            "AND len(json_keys(line)) = len(list_distinct(json_keys(line))) ELSE false END "
+            "AND NOT regexp_matches(line, $suspicious))"
+        )
+
+    def fast_select(self) -> tuple[str, dict[str, object]]:
+        cols = [f"v[{i + 1}]" for i in range(len(self.columns))]
+        sql = (
+            f"SELECT {', '.join(cols)}, NULL, line_no FROM (SELECT line_no, "
+            "json_extract_string(line, $paths) AS v "
+            f"FROM _landing_lines WHERE {self.fast_predicate()})"
+        )
+        return sql, self.fast_params()
+
+    def fast_params(self) -> dict[str, object]:
+        return {
+            "declared": list(self.columns),
+            "suspicious": SUSPICIOUS,
+            "paths": [f'$."{c}"' for c in self.columns],
+        }
+
+    # -- slow path -------------------------------------------------------------------------
+    def parse(
+        self, numbers: list[int], texts: list[str]
+    ) -> tuple[list[list[str | None] | None], list[str | None] | None, list[int], list[Reject]]:
+        """Parse lines with the json module: (declared columns, _extra, line numbers, rejects)."""
+        rows: list[list[str | None]] = []
+        extras: list[str | None] = []
+        kept: list[int] = []
+        rejects: list[Reject] = []
+        for number, text in zip(numbers, texts, strict=True):
+            try:
+                row, extra = self._parse_line(text)
+            except _LineError as exc:
+                rejects.append((number, str(exc), text[:RAW_LINE_CHARS]))
+                continue
+            rows.append(row)
+            extras.append(extra)
+            kept.append(number)
+        by_col = list(zip(*rows, strict=True)) if rows else [()] * len(self.columns)
+        columns: list[list[str | None] | None] = [list(c) for c in by_col]
+        return columns, (extras if any(e is not None for e in extras) else None), kept, rejects
+
+    def _parse_line(self, text: str) -> tuple[list[str | None], str | None]:
+        if is_blank(text):
+            raise _LineError("blank line")
+        try:
+            obj = _decode(text)
+        except RecursionError:
+            raise _LineError("invalid json: nesting too deep") from None
+        except ValueError as exc:
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise _LineError(f"invalid json: {msg}"[:200]) from None
+        if type(obj) is not dict:
+            raise _LineError("not a JSON object")
+        values: dict[str, Any] = {}
+        rest: dict[str, Any] = {}
+        for k, v in obj.items():
+            if k in self.declared:
+                values[k] = v
+            else:
+                rest[k] = v
+        extra: dict[str, Any] = {}
+        for k, v in rest.items():
+            key = k.strip().lower()
+            if key in self.declared and key not in values:
+                values[key] = v
+            else:
+                extra[k] = v
+        try:
+            row = [_text(values.get(c)) for c in self.columns]
+            extra_text = _dump(extra) if extra else None
+        except RecursionError:
+            raise _LineError("invalid json: nesting too deep") from None
+        if "\\u" in text or "\\U" in text:  # only escapes can produce lone surrogates
+            try:
+                for value in (*row, extra_text):
+                    if value is not None:
+                        value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _LineError("invalid json: lone surrogate escape") from None
+        return row, extra_text
+
+
+class _LineError(Exception):
+    pass

@@ -1,0 +1,124 @@
+"""Write one file's rows and rejects into DuckDB from Arrow batches (never row by row)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.lib.contract import Entity
+
+from .decode import Reject
+from .tables import REJECTS, raw_table
+
+ParseResult = tuple[list[list[str | None] | None], list[str | None] | None, list[int], list[Reject]]
+
+
+class Parser(Protocol):
+    def fast_predicate(self) -> str: ...
+    def fast_select(self) -> tuple[str, dict[str, object]]: ...
+    def parse(self, numbers: list[int], texts: list[str]) -> ParseResult: ...
+
+
+class FileSink:
+    """Rows and rejects of one inbox file; the caller owns the transaction."""
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        entity: Entity,
+        path: str,
+        sha256: str,
+        loaded_at: datetime,
+    ) -> None:
+        self.conn = conn
+        self.entity = entity
+        self.meta = {"path": path, "sha": sha256, "ts": loaded_at}
+        self.table = raw_table(entity)
+        cols = ", ".join(f'"{c}"' for c in entity.columns)
+        self.insert_cols = f"{cols}, _extra, _line_number, _source_file, _file_sha256, _loaded_at"
+        self.landed = 0
+        self.rejected = 0
+        self.reasons: Counter[str] = Counter()
+
+    def land(self, parser: Parser, numbers: list[int], texts: list[str]) -> None:
+        """Land decoded lines: vectorised fast path in DuckDB, the rest through the parser."""
+        if not texts:
+            return
+        lines = pa.table(
+            {"line_no": pa.array(numbers, pa.int64()), "line": pa.array(texts, pa.string())}
+        )
+        self.conn.register("_landing_lines", lines)
+        try:
+            select, params = parser.fast_select()
+            n = self.conn.execute(
+                f"INSERT INTO {self.table} ({self.insert_cols}) "
+                f"SELECT *, $path, $sha, $ts FROM ({select})",
+                {**params, **self.meta},
+            ).fetchone()
+            self.landed += int(n[0]) if n else 0
+            pred = parser.fast_predicate()
+            slow = self.conn.execute(
+                f"SELECT line_no, line FROM _landing_lines WHERE NOT {pred} ORDER BY line_no",
+                {k: v for k, v in params.items() if f"${k}" in pred},
+            ).fetchall()
+        finally:
+            self.conn.unregister("_landing_lines")
+        if slow:
+            slow_numbers = [r[0] for r in slow]
+            slow_texts = [r[1] for r in slow]
+            self.write(*parser.parse(slow_numbers, slow_texts))
+
+    def write(
+        self,
+        columns: list[list[str | None] | None],
+        extra: list[str | None] | None,
+        numbers: list[int],
+        rejects: list[Reject],
+    ) -> None:
+        if numbers:
+            n = len(numbers)
+            arrays = [
+                pa.array(c, pa.string()) if c is not None else pa.nulls(n, pa.string())
+                for c in columns
+            ]
+            arrays.append(pa.array(extra, pa.string()) if extra else pa.nulls(n, pa.string()))
+            arrays.append(pa.array(numbers, pa.int64()))
+            names = [*self.entity.columns, "_extra", "_line_number"]
+            self.conn.register("_landing_rows", pa.Table.from_arrays(arrays, names=names))
+            try:
+                self.conn.execute(
+                    f"INSERT INTO {self.table} ({self.insert_cols}) "
+                    "SELECT *, $path, $sha, $ts FROM _landing_rows",
+                    self.meta,
+                )
+            finally:
+                self.conn.unregister("_landing_rows")
+            self.landed += n
+        self.reject(rejects)
+
+    def reject(self, rejects: list[Reject]) -> None:
+        if not rejects:
+            return
+        nums, reasons, raws = zip(*rejects, strict=True)
+        tbl = pa.table(
+            {
+                "line_number": pa.array(nums, pa.int64()),
+                "reason": pa.array(reasons, pa.string()),
+                "raw_line": pa.array(raws, pa.string()),
+            }
+        )
+        self.conn.register("_landing_rejects", tbl)
+        try:
+            self.conn.execute(
+                f"INSERT INTO {REJECTS} SELECT $source, $entity, $path, $sha, line_number, "
+                "reason, raw_line, $ts FROM _landing_rejects",
+                {**self.meta, "source": self.entity.source, "entity": self.entity.name},
+            )
+        finally:
+            self.conn.unregister("_landing_rejects")
+        self.rejected += len(rejects)
+        self.reasons.update(reasons)

@@ -1,0 +1,20 @@
+{#- Counts region values that staging could not map to a province (region_code left NULL, row
+    kept). Warn only: add the spelling to seeds/region_aliases.csv if it is a real province.
+    Region values are not personal data (province / city level). -#}
+{{ config(severity='warn') }}
+
+{%- set region_sources = [('shop', 'orders'), ('membership', 'members'), ('logistics', 'shipments')] %}
+
+{%- for src, ent in region_sources %}
+select
+    '{{ src }}/{{ ent }}' as entity,
+    r.region as unmapped_region,
+    count(*) as raw_rows
+from {{ source(src, ent) }} as r
+left join ({{ region_lookup() }}) as reg
+    on reg.alias_key = {{ region_key(clean('r.region')) }}
+where {{ clean('r.region') }} is not null
+  and reg.region_code is null
+group by r.region
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

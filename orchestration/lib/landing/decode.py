@@ -60,6 +60,50 @@ def open_lines(path: Path) -> Iterator[tuple[BinaryIO, HashingReader]]:
             yield hashing, hashing  # type: ignore[misc]
 
 
+class SalvageGunzip:
+    """Decompress as much of a damaged gzip stream as possible, then report EOF (never raises).
+
+    Used only to keep what a truncated or corrupt .gz holds in ``_rejects`` for diagnosis.
+    """
+
+    def __init__(self, raw: HashingReader) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(31)
+        self._buf = bytearray()
+        self._done = False
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._buf) < n) and not self._done:
+            chunk = self._raw.read(1 << 16)
+            try:
+                if not chunk:
+                    self._buf += self._z.flush()
+                    self._done = True
+                    break
+                self._buf += self._z.decompress(chunk)
+                while self._z.eof and self._z.unused_data:  # next gzip member
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(31)
+                    self._buf += self._z.decompress(rest)
+            except zlib.error:
+                self._done = True
+        size = len(self._buf) if n < 0 else n
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
+
+
+@contextmanager
+def open_salvage(path: Path) -> Iterator[tuple[BinaryIO, HashingReader]]:
+    """Like :func:`open_lines`, but a damaged gzip yields what decompresses instead of raising."""
+    with open(path, "rb") as raw:
+        hashing = HashingReader(raw)
+        if is_gzip_name(path):
+            yield SalvageGunzip(hashing), hashing  # type: ignore[misc]
+        else:
+            yield hashing, hashing  # type: ignore[misc]
+
+
 def gzip_error_reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "truncated gzip"

@@ -16,7 +16,7 @@ import duckdb
 
 from orchestration.lib.contract import SOURCES, Entity, entities_of
 
-from .decode import READ_ERRORS, Reject, decode_batch, open_lines, raw_text, scan_file
+from .decode import Reject, decode_batch, open_lines, open_salvage, raw_text, scan_file
 from .discover import InboxFile, discover
 from .ledger import delivery_seen, file_sha256, ledgered_path, record_delivery, record_file
 from .lines import iter_line_batches
@@ -211,20 +211,17 @@ def _reject_all(
 ) -> int:
     """Reject every readable line of a file with one reason; returns the line count."""
     lines = 0
-    with open_lines(f.path) as (stream, hashing):
-        try:
-            for batch in iter_line_batches(stream):
-                rejects: list[Reject] = []
-                for i, line in enumerate(batch.lines):
-                    number = batch.first_line + i
-                    if skip_header and number == 1:
-                        continue
-                    raw = batch.too_long.get(i, line)
-                    rejects.append((number, reason, raw_text(raw, encoding)))
-                lines += len(rejects)
-                sink.reject(rejects)
-        except READ_ERRORS:
-            pass  # the gzip error this reason describes: keep what decompressed
+    with open_salvage(f.path) as (stream, hashing):
+        for batch in iter_line_batches(stream):
+            rejects: list[Reject] = []
+            for i, line in enumerate(batch.lines):
+                number = batch.first_line + i
+                if skip_header and number == 1:
+                    continue
+                raw = batch.too_long.get(i, line)
+                rejects.append((number, reason, raw_text(raw, encoding)))
+            lines += len(rejects)
+            sink.reject(rejects)
         if hashing.drain() != sha:
             raise FileChangedError(f"{f.rel} changed while landing")
     return lines

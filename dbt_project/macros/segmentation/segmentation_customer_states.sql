@@ -1,0 +1,302 @@
+{#- The single implementation of every segmentation rule (see docs/segmentation_rules.md).
+
+    eval_dates_sql: a query returning one column eval_date (DATE): the dates to evaluate.
+    include_all_customers:
+      true  -> every dim_customers row for every eval_date (as-of marts); a customer whose tenure
+               starts after the eval date gets tenure_days 0;
+      false -> a customer appears from its tenure start date on (daily history).
+    Returns one row per (customer_id, eval_date). Only rows of fct_orders dated on or before the
+    eval date are used. All thresholds come from seeds; comparisons are exact (integer / decimal
+    cross-multiplication, no rounded ratios). -#}
+{% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true) -%}
+with eval_dates as (
+    {{ eval_dates_sql }}
+),
+
+thresholds as (
+    select
+        max(case when dimension = 'recency' and band = 'active' then comparison end) as recency_active_op,
+        max(case when dimension = 'recency' and band = 'active' then cut_value end) as recency_active_cut,
+        max(case when dimension = 'recency' and band = 'dormant' then comparison end) as recency_dormant_op,
+        max(case when dimension = 'recency' and band = 'dormant' then cut_value end) as recency_dormant_cut,
+        max(case when dimension = 'frequency' and band = 'high' then comparison end) as frequency_high_op,
+        max(case when dimension = 'frequency' and band = 'high' then cut_value end) as frequency_high_cut,
+        max(case when dimension = 'frequency' and band = 'low' then comparison end) as frequency_low_op,
+        max(case when dimension = 'frequency' and band = 'low' then cut_value end) as frequency_low_cut,
+        max(case when dimension = 'monetary' and band = 'high' then comparison end) as monetary_high_op,
+        max(case when dimension = 'monetary' and band = 'high' then cut_value end) as monetary_high_cut,
+        max(case when dimension = 'monetary' and band = 'low' then comparison end) as monetary_low_op,
+        max(case when dimension = 'monetary' and band = 'low' then cut_value end) as monetary_low_cut
+    from {{ ref('rfm_thresholds') }}
+),
+
+fold_rules as (
+    select
+        max(case when dimension = 'recency' then middle_band_folds_to end) as recency_middle_to,
+        max(case when dimension = 'frequency' then middle_band_folds_to end) as frequency_middle_to,
+        max(case when dimension = 'monetary' then middle_band_folds_to end) as monetary_middle_to
+    from {{ ref('rfm_segment_rules') }}
+),
+
+rfm_params as (
+    select
+        cast(max(case when parameter = 'frequency_window_days' then value end) as integer) as frequency_window_days,
+        cast(max(case when parameter = 'frequency_window_months' then value end) as integer) as frequency_window_months,
+        cast(max(case when parameter = 'frequency_min_months' then value end) as integer) as frequency_min_months
+    from {{ ref('rfm_parameters') }}
+),
+
+membership_params as (
+    select cast(max(case when parameter = 'spend_window_days' then value end) as integer) as spend_window_days
+    from {{ ref('membership_parameters') }}
+),
+
+purchases as (
+    -- A counted purchase (docs/customer_core_models.md): attributed to a customer,
+    -- status = 'paid' and not fully refunded. Partial refunds count, at their net amount.
+    select
+        fo.customer_id,
+        fo.order_id,
+        fo.order_date,
+        coalesce(fo.net_amount_cny, 0) as net_amount_cny
+    from {{ ref('fct_orders') }} as fo
+    where fo.customer_id is not null
+        and fo.status = 'paid'
+        and not coalesce(fo.is_fully_refunded, false)
+),
+
+first_purchases as (
+    select customer_id, min(order_date) as first_purchase_date
+    from purchases
+    group by customer_id
+),
+
+customers as (
+    select
+        dc.customer_id,
+        {{ segmentation_local_date('dc.registered_at') }} as registered_date,
+        {{ segmentation_local_date('dc.first_seen_at') }} as first_seen_date,
+        fp.first_purchase_date
+    from {{ ref('dim_customers') }} as dc
+    left join first_purchases as fp on dc.customer_id = fp.customer_id
+),
+
+anchored as (
+    -- Tenure starts at registration (first sighting if never registered), or at the first counted
+    -- purchase when that is earlier (a shopper who bought before registering is not new).
+    select
+        customer_id,
+        registered_date,
+        first_seen_date,
+        case
+            when coalesce(registered_date, first_seen_date) is null then first_purchase_date
+            when first_purchase_date is not null
+                and first_purchase_date < coalesce(registered_date, first_seen_date) then first_purchase_date
+            else coalesce(registered_date, first_seen_date)
+        end as tenure_start_date
+    from customers
+),
+
+customer_dates as (
+    select
+        ed.eval_date,
+        an.customer_id,
+        an.registered_date,
+        an.tenure_start_date
+    from eval_dates as ed
+    cross join anchored as an
+    {%- if not include_all_customers %}
+    where an.tenure_start_date <= ed.eval_date
+    {%- endif %}
+),
+
+purchase_metrics as (
+    select
+        cd.customer_id,
+        cd.eval_date,
+        count(pu.order_id) as lifetime_purchase_count,
+        sum(pu.net_amount_cny) as lifetime_net_spend_cny,
+        min(pu.order_date) as first_purchase_date,
+        max(pu.order_date) as last_purchase_date,
+        sum(case when {{ dbt.datediff('pu.order_date', 'cd.eval_date', 'day') }} < rp.frequency_window_days
+            then 1 else 0 end) as frequency_window_purchase_count,
+        sum(case when {{ dbt.datediff('pu.order_date', 'cd.eval_date', 'day') }} < mp.spend_window_days
+            then pu.net_amount_cny else 0 end) as trailing_12m_net_spend_cny
+    from customer_dates as cd
+    inner join purchases as pu
+        on cd.customer_id = pu.customer_id
+        and pu.order_date <= cd.eval_date
+    cross join rfm_params as rp
+    cross join membership_params as mp
+    group by cd.customer_id, cd.eval_date
+),
+
+base as (
+    select
+        cd.customer_id,
+        cd.eval_date,
+        cd.registered_date,
+        cd.tenure_start_date,
+        case
+            when cd.tenure_start_date is null or cd.tenure_start_date > cd.eval_date then 0
+            else {{ dbt.datediff('cd.tenure_start_date', 'cd.eval_date', 'day') }}
+        end as tenure_days,
+        coalesce(pm.lifetime_purchase_count, 0) as lifetime_purchase_count,
+        cast(coalesce(pm.lifetime_net_spend_cny, 0) as decimal(18, 2)) as lifetime_net_spend_cny,
+        pm.first_purchase_date,
+        pm.last_purchase_date,
+        coalesce(pm.frequency_window_purchase_count, 0) as frequency_window_purchase_count,
+        cast(coalesce(pm.trailing_12m_net_spend_cny, 0) as decimal(18, 2)) as trailing_12m_net_spend_cny
+    from customer_dates as cd
+    left join purchase_metrics as pm
+        on cd.customer_id = pm.customer_id
+        and cd.eval_date = pm.eval_date
+),
+
+measured as (
+    select
+        ba.*,
+        ba.lifetime_purchase_count > 0 as has_purchased,
+        case when ba.last_purchase_date is not null
+            then {{ dbt.datediff('ba.last_purchase_date', 'ba.eval_date', 'day') }} end as recency_days,
+        -- days observed inside the frequency window (tenure day 0 counts as one day)
+        case when ba.tenure_days + 1 < rp.frequency_window_days then ba.tenure_days + 1
+            else rp.frequency_window_days end as frequency_observed_days,
+        rp.frequency_window_days,
+        rp.frequency_window_months,
+        rp.frequency_min_months
+    from base as ba
+    cross join rfm_params as rp
+),
+
+scaled as (
+    -- months observed * window days, an exact integer: max(min_months * W, observed_days * M)
+    select
+        me.*,
+        case when me.frequency_observed_days * me.frequency_window_months > me.frequency_min_months * me.frequency_window_days
+            then me.frequency_observed_days * me.frequency_window_months
+            else me.frequency_min_months * me.frequency_window_days
+        end as frequency_months_x_window_days
+    from measured as me
+),
+
+banded as (
+    select
+        sc.*,
+        case
+            when not sc.has_purchased then 'no_purchase'
+            when {{ segmentation_compare('sc.recency_days', 'th.recency_active_op', 'th.recency_active_cut') }} then 'active'
+            when {{ segmentation_compare('sc.recency_days', 'th.recency_dormant_op', 'th.recency_dormant_cut') }} then 'dormant'
+            else 'middle'
+        end as recency_band,
+        case
+            when not sc.has_purchased then 'no_purchase'
+            when {{ segmentation_compare('sc.frequency_window_purchase_count * sc.frequency_window_days', 'th.frequency_high_op',
+                                         'th.frequency_high_cut * sc.frequency_months_x_window_days') }} then 'high'
+            when {{ segmentation_compare('sc.frequency_window_purchase_count * sc.frequency_window_days', 'th.frequency_low_op',
+                                         'th.frequency_low_cut * sc.frequency_months_x_window_days') }} then 'low'
+            else 'middle'
+        end as frequency_band,
+        case
+            when not sc.has_purchased then 'no_purchase'
+            when {{ segmentation_compare('sc.lifetime_net_spend_cny', 'th.monetary_high_op',
+                                         'th.monetary_high_cut * sc.lifetime_purchase_count') }} then 'high'
+            when {{ segmentation_compare('sc.lifetime_net_spend_cny', 'th.monetary_low_op',
+                                         'th.monetary_low_cut * sc.lifetime_purchase_count') }} then 'low'
+            else 'middle'
+        end as monetary_band
+    from scaled as sc
+    cross join thresholds as th
+),
+
+sided as (
+    select
+        bd.*,
+        case when bd.recency_band = 'middle' then fr.recency_middle_to else bd.recency_band end as recency_side,
+        case when bd.frequency_band = 'middle' then fr.frequency_middle_to else bd.frequency_band end as frequency_side,
+        case when bd.monetary_band = 'middle' then fr.monetary_middle_to else bd.monetary_band end as monetary_side,
+        case when bd.has_purchased then bd.recency_days else bd.tenure_days end as days_without_purchase
+    from banded as bd
+    cross join fold_rules as fr
+),
+
+segmented as (
+    select
+        si.*,
+        coalesce(sg.segment_code, 'no_purchase') as rfm_segment_code
+    from sided as si
+    left join {{ ref('rfm_segments') }} as sg
+        on si.has_purchased
+        and si.recency_side = sg.recency_side
+        and si.frequency_side = sg.frequency_side
+        and si.monetary_side = sg.monetary_side
+),
+
+stage_candidates as (
+    -- Lifecycle: the matching stage with the lowest priority number wins.
+    select
+        se.customer_id,
+        se.eval_date,
+        ls.stage_code,
+        row_number() over (partition by se.customer_id, se.eval_date order by ls.priority) as stage_rank
+    from segmented as se
+    inner join {{ ref('lifecycle_stages') }} as ls
+        on (ls.min_tenure_days is null or se.tenure_days >= ls.min_tenure_days)
+        and (ls.max_tenure_days is null or se.tenure_days < ls.max_tenure_days)
+        and (ls.min_days_without_purchase is null or se.days_without_purchase >= ls.min_days_without_purchase)
+        and (ls.purchase_condition = 'any'
+            or (ls.purchase_condition = 'purchased' and se.has_purchased)
+            or (ls.purchase_condition = 'never' and not se.has_purchased))
+),
+
+tier_candidates as (
+    -- Membership: the highest tier whose minimum spend is reached.
+    select
+        se.customer_id,
+        se.eval_date,
+        mt.tier_code,
+        mt.tier_rank,
+        row_number() over (partition by se.customer_id, se.eval_date order by mt.tier_rank desc) as tier_pick
+    from segmented as se
+    inner join {{ ref('membership_tiers') }} as mt
+        on se.trailing_12m_net_spend_cny >= mt.min_spend_cny
+)
+
+select
+    se.customer_id,
+    se.eval_date,
+    se.registered_date,
+    se.tenure_start_date,
+    se.tenure_days,
+    se.has_purchased,
+    se.lifetime_purchase_count,
+    se.lifetime_net_spend_cny,
+    se.first_purchase_date,
+    se.last_purchase_date,
+    se.recency_days,
+    se.days_without_purchase,
+    se.frequency_window_purchase_count,
+    se.frequency_observed_days,
+    se.frequency_months_x_window_days,
+    se.frequency_window_days,
+    se.recency_band,
+    se.frequency_band,
+    se.monetary_band,
+    se.recency_side,
+    se.frequency_side,
+    se.monetary_side,
+    se.rfm_segment_code,
+    st.stage_code as lifecycle_stage_code,
+    se.trailing_12m_net_spend_cny,
+    tc.tier_code as membership_tier_code,
+    tc.tier_rank as membership_tier_rank
+from segmented as se
+left join stage_candidates as st
+    on se.customer_id = st.customer_id
+    and se.eval_date = st.eval_date
+    and st.stage_rank = 1
+left join tier_candidates as tc
+    on se.customer_id = tc.customer_id
+    and se.eval_date = tc.eval_date
+    and tc.tier_pick = 1
+{%- endmacro %}

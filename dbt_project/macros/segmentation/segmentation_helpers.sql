@@ -1,0 +1,68 @@
+{#- Helpers for the segmentation models (RFM, lifecycle, membership tiers).
+    Everything engine-specific goes through adapter.dispatch; the rest uses dbt cross-db macros. -#}
+
+{#- The as-of date as a SQL expression of type DATE.
+    var('as_of_date') ('YYYY-MM-DD') wins; the default is the latest order_date in fct_orders
+    (so demo data works), falling back to the current date when fct_orders is empty. -#}
+{% macro segmentation_as_of_date() -%}
+    {%- set v = var('as_of_date', none) -%}
+    {%- if v -%}
+        cast('{{ v }}' as date)
+    {%- else -%}
+        coalesce((select max(aod.order_date) from {{ ref('fct_orders') }} as aod), cast({{ dbt.current_timestamp() }} as date))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Local calendar date of a naive UTC timestamp (orders are dated in Asia/Shanghai). -#}
+{% macro segmentation_local_date(ts, tz=none) -%}
+    {{ return(adapter.dispatch('segmentation_local_date', 'marketing_lakehouse')(ts, tz or var('reporting_timezone', 'Asia/Shanghai'))) }}
+{%- endmacro %}
+
+{% macro default__segmentation_local_date(ts, tz) -%}
+    cast(((cast({{ ts }} as timestamp) at time zone 'UTC') at time zone '{{ tz }}') as date)
+{%- endmacro %}
+
+{% macro spark__segmentation_local_date(ts, tz) -%}
+    cast(from_utc_timestamp(cast({{ ts }} as timestamp), '{{ tz }}') as date)
+{%- endmacro %}
+
+{% macro duckdb__segmentation_local_date(ts, tz) -%}
+    cast(timezone('{{ tz }}', timezone('UTC', cast({{ ts }} as timestamp))) as date)
+{%- endmacro %}
+
+{#- lhs <op> rhs where op is a column holding one of <=, <, >=, > (from a seed). -#}
+{% macro segmentation_compare(lhs, op, rhs) -%}
+    (case {{ op }}
+        when '<=' then {{ lhs }} <= {{ rhs }}
+        when '<' then {{ lhs }} < {{ rhs }}
+        when '>=' then {{ lhs }} >= {{ rhs }}
+        when '>' then {{ lhs }} > {{ rhs }}
+    end)
+{%- endmacro %}
+
+{#- Money as text with two decimals, e.g. 740.00 (decimal(18,2) casts keep the scale). -#}
+{% macro segmentation_money_text(expr) -%}
+    cast(cast({{ expr }} as decimal(18, 2)) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- Date range of customer_state_daily for this run, as SQL DATE expressions {start, end}.
+    Explicit vars state_start_date / state_end_date ('YYYY-MM-DD') win (backfills). Otherwise the
+    range ends at the as-of date and covers var state_history_days (default 90) days on a full
+    build, or var state_recompute_days (default: project var incremental_lookback_days, 7) on an
+    incremental run. -#}
+{% macro segmentation_state_date_range() -%}
+    {%- set end_var = var('state_end_date', none) -%}
+    {%- set start_var = var('state_start_date', none) -%}
+    {%- set end_sql = "cast('" ~ end_var ~ "' as date)" if end_var else segmentation_as_of_date() -%}
+    {%- if start_var -%}
+        {%- set start_sql = "cast('" ~ start_var ~ "' as date)" -%}
+    {%- else -%}
+        {%- if is_incremental() -%}
+            {%- set n_days = var('state_recompute_days', var('incremental_lookback_days', 7)) | int -%}
+        {%- else -%}
+            {%- set n_days = var('state_history_days', 90) | int -%}
+        {%- endif -%}
+        {%- set start_sql = "cast(" ~ dbt.dateadd('day', -(n_days - 1), end_sql) ~ " as date)" -%}
+    {%- endif -%}
+    {{ return({'start': start_sql, 'end': end_sql}) }}
+{%- endmacro %}

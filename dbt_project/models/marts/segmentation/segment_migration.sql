@@ -1,0 +1,115 @@
+{#- Segment migration: per calendar month and ISO week (Monday start), how many customers moved
+    from each state to each state, for rfm_segment, recency_band (dormant -> active is the brief's
+    success metric), lifecycle_stage and membership_tier.
+    opening snapshot = customer_state_daily on the day before the period starts;
+    closing snapshot = the period's last day, or the latest state_date for the current period.
+    A period is only reported when its opening day is in customer_state_daily. Customers absent
+    from a snapshot (not yet known, or merged away) have state 'none'. Stayers (from = to) are
+    included so shares add up to 1 per (period, dimension, from_state). -#}
+with states as (
+    select * from {{ ref('customer_state_daily') }}
+),
+
+bounds as (
+    select min(state_date) as min_state_date, max(state_date) as max_state_date from states
+),
+
+period_starts as (
+    select distinct 'month' as period_type, cast({{ dbt.date_trunc('month', 'state_date') }} as date) as period_start
+    from states
+    union all
+    select distinct 'week' as period_type, cast({{ dbt.date_trunc('week', 'state_date') }} as date) as period_start
+    from states
+),
+
+periods as (
+    select
+        ps.period_type,
+        ps.period_start,
+        case when ps.period_type = 'month'
+            then cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'ps.period_start')) }} as date)
+            else cast({{ dbt.dateadd('day', 6, 'ps.period_start') }} as date)
+        end as period_end,
+        cast({{ dbt.dateadd('day', -1, 'ps.period_start') }} as date) as opening_date,
+        bo.max_state_date,
+        bo.min_state_date
+    from period_starts as ps
+    cross join bounds as bo
+),
+
+reportable as (
+    select
+        period_type,
+        period_start,
+        period_end,
+        opening_date,
+        case when period_end < max_state_date then period_end else max_state_date end as closing_date,
+        period_end <= max_state_date as is_complete_period
+    from periods
+    where opening_date >= min_state_date
+),
+
+long_states as (
+    select customer_id, state_date, 'rfm_segment' as dimension, rfm_segment as state from states
+    union all
+    select customer_id, state_date, 'recency_band' as dimension, recency_band as state from states
+    union all
+    select customer_id, state_date, 'lifecycle_stage' as dimension, lifecycle_stage as state from states
+    union all
+    select customer_id, state_date, 'membership_tier' as dimension, membership_tier as state from states
+),
+
+opening as (
+    select re.period_type, re.period_start, ls.dimension, ls.customer_id, ls.state
+    from reportable as re
+    inner join long_states as ls on ls.state_date = re.opening_date
+),
+
+closing as (
+    select re.period_type, re.period_start, ls.dimension, ls.customer_id, ls.state
+    from reportable as re
+    inner join long_states as ls on ls.state_date = re.closing_date
+),
+
+moves as (
+    select
+        coalesce(op.period_type, cl.period_type) as period_type,
+        coalesce(op.period_start, cl.period_start) as period_start,
+        coalesce(op.dimension, cl.dimension) as dimension,
+        coalesce(op.state, 'none') as from_state,
+        coalesce(cl.state, 'none') as to_state
+    from opening as op
+    full outer join closing as cl
+        on op.period_type = cl.period_type
+        and op.period_start = cl.period_start
+        and op.dimension = cl.dimension
+        and op.customer_id = cl.customer_id
+),
+
+counted as (
+    select period_type, period_start, dimension, from_state, to_state, count(*) as customers
+    from moves
+    group by period_type, period_start, dimension, from_state, to_state
+)
+
+select
+    cast(co.period_type as {{ dbt.type_string() }}) as period_type,
+    cast(co.period_start as date) as period_start,
+    cast(re.period_end as date) as period_end,
+    cast(re.opening_date as date) as opening_date,
+    cast(re.closing_date as date) as closing_date,
+    cast(re.is_complete_period as boolean) as is_complete_period,
+    cast(co.dimension as {{ dbt.type_string() }}) as dimension,
+    cast(co.from_state as {{ dbt.type_string() }}) as from_state,
+    cast(co.to_state as {{ dbt.type_string() }}) as to_state,
+    cast(co.from_state <> co.to_state as boolean) as is_migration,
+    cast(co.customers as bigint) as customers,
+    cast(sum(co.customers) over (partition by co.period_type, co.period_start, co.dimension, co.from_state)
+        as bigint) as from_state_customers,
+    cast(co.customers * 1.0
+        / sum(co.customers) over (partition by co.period_type, co.period_start, co.dimension, co.from_state)
+        as decimal(9, 6)) as share_of_from_state
+from counted as co
+inner join reportable as re
+    on co.period_type = re.period_type
+    and co.period_start = re.period_start

@@ -1,0 +1,94 @@
+"""A feed before it becomes files: contract columns as arrays plus the delivery day per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from orchestration.lib.contract import Entity, entity
+
+NULL_TS = np.iinfo(np.int64).min  # null marker in int64 timestamp arrays
+
+TIMESTAMP_COLUMNS = frozenset(
+    {
+        "event_time",
+        "order_time",
+        "paid_time",
+        "requested_time",
+        "completed_time",
+        "register_time",
+        "occurred_time",
+        "changed_time",
+        "receipt_time",
+        "hour_start",
+        "interaction_time",
+        "promised_time",
+        "shipped_time",
+        "delivered_time",
+        "observed_time",
+    }
+)
+PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
+# Numeric column that receives an unparseable value ('abc') in a malformed CSV line.
+BAD_NUMBER_COLUMN = {
+    "shop/orders": "pay_amount_cny",
+    "shop/order_items": "unit_price_cny",
+    "shop/payments": "amount_cny",
+    "shop/refunds": "amount_cny",
+    "membership/points_ledger": "points",
+    "pos/receipts": "total_cny",
+    "pos/receipt_lines": "unit_price_cny",
+    "pos/footfall": "entries",
+    "pos/assistant_interactions": "duration_s",
+    "dmp/segments": "score",
+}
+
+
+@dataclass
+class Frame:
+    """Columns are numpy arrays (numeric, object str/None, int64 ms for timestamps) or Arrow."""
+
+    entity: Entity
+    cols: dict[str, np.ndarray | pa.Array]
+    day: np.ndarray
+    local_offset_ms: np.ndarray | None = None  # per-row zone offset: timestamps are store-local
+    duplicates: bool = False  # eligible for re-sent duplicate rows
+    late: bool = True  # eligible for late delivery
+    sql: dict[str, str] = field(default_factory=dict)  # column -> SQL rendering of an int id ({})
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, source: str, name: str, cols: dict, day: np.ndarray, **kw) -> Frame:
+        ent = entity(source, name)
+        unknown = set(cols) - set(ent.columns)
+        assert not unknown, (ent.key, unknown)
+        return cls(ent, cols, np.asarray(day, dtype=np.int64), **kw)
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    @property
+    def ts_columns(self) -> list[str]:
+        return [c for c in self.entity.columns if c in TIMESTAMP_COLUMNS and c in self.cols]
+
+
+def dict_array(
+    indices: np.ndarray, values: np.ndarray | list, mask: np.ndarray | None = None
+) -> pa.Array:
+    """Strings by index into a small vocabulary, without materialising Python strings."""
+    voc = pa.array(list(values), type=pa.string())
+    idx = pa.array(np.asarray(indices, dtype=np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(idx, voc)
+
+
+def id_sql(prefix: str, width: int) -> str:
+    """SQL rendering of an integer id column as <prefix><zero-padded number>."""
+    return f"'{prefix}' || lpad(CAST({{}} AS VARCHAR), {width}, '0')"
+
+
+def take(col: np.ndarray | pa.Array, idx: np.ndarray) -> np.ndarray | pa.Array:
+    if isinstance(col, np.ndarray):
+        return col[idx]
+    return col.take(pa.array(idx))

@@ -170,6 +170,8 @@ RAW_BATCH_1: dict[str, list[dict]] = {
          "quantity": "2", "unit_price_cny": "25"},
         {"order_id": "o2", "line_no": "2", "sku": "s-k", "category": "cosmetics",
          "quantity": "x", "unit_price_cny": "25"},  # Q unparseable quantity
+        {"order_id": "o2", "line_no": "3", "sku": "s-k", "category": "cosmetics",
+         "quantity": "1", "unit_price_cny": "25"},
     ],
     "shop/payments": [
         {"payment_id": "p1", "order_id": "o1", "paid_time": "2026-06-18 20:01:00",
@@ -216,11 +218,15 @@ RAW_BATCH_1: dict[str, list[dict]] = {
          "total_cny": "20"},
         {"receipt_id": "rc3", "store_id": "ST999", "receipt_time": "2026-06-18 10:00:00",
          "total_cny": "20"},  # Q unknown store
+        {"receipt_id": "rc4", "store_id": "ST001", "receipt_time": "1781784903000",
+         "member_card_no": "C6", "total_cny": "60"},
     ],
     "pos/receipt_lines": [
         {"receipt_id": "rc1", "line_no": "1", "sku": "s-r", "category": "razors",
          "quantity": "1", "unit_price_cny": "60"},
         {"receipt_id": "rc1", "line_no": "2", "sku": "s-r2", "category": "razors",
+         "quantity": "1", "unit_price_cny": "60"},
+        {"receipt_id": "rc4", "line_no": "1", "sku": "s-r", "category": "razors",
          "quantity": "1", "unit_price_cny": "60"},
     ],
     "pos/footfall": [
@@ -255,3 +261,218 @@ RAW_BATCH_1: dict[str, list[dict]] = {
         {"device_id": "d1", "segment_code": "premium_beauty", "valid_from": "soon"},  # Q
     ],
 }
+
+# Second delivery, landed a day later: a late corrected copy of e1, a new event, a re-sent order
+# with a new status, and a copy of an order line. Exercises incremental dedup across batches.
+RAW_BATCH_2: dict[str, list[dict]] = {
+    "app/events": [
+        {"event_id": "e1", "event_type": "view", "event_time": "2026-06-18T20:15:03+08:00",
+         "device_id": "d1-fixed", "platform": "ios", **_f("app/events/f2.jsonl", T2)},
+        {"event_id": "e8", "event_type": "share", "event_time": "2026-06-19 08:00:00",
+         "device_id": "d2", **_f("app/events/f2.jsonl", T2)},
+    ],
+    "shop/orders": [
+        {"order_id": "o1", "user_id": "u1", "order_time": "2026-06-18 20:00:00",
+         "status": "cancelled", "region": "广东省", "receiver_phone": PHONE,
+         "items_amount_cny": "100", "discount_cny": "10", "pay_amount_cny": "90",
+         **_f("shop/orders/f2.csv", T2)},
+    ],
+    "shop/order_items": [
+        {"order_id": "o1", "line_no": "1", "sku": "s-r", "category": "razors", "quantity": "1",
+         "unit_price_cny": "60", "discount_cny": "6", **_f("shop/order_items/f2.csv", T2)},
+    ],
+}
+
+# (entity, record_key, reason) expected in quarantine after batch 1.
+EXPECTED_QUARANTINE = {
+    "app": {("events", "e4", "unparseable event_time"), ("events", "e5", "unknown event_type"),
+            ("events", "", "missing event_id"), ("events", "e6", "negative price_cny")},
+    "shop": {("orders", "o3", "invalid receiver_phone"), ("orders", "o4", "negative pay_amount_cny"),
+             ("order_items", "o2|2", "unparseable quantity"), ("payments", "p2", "missing paid_time"),
+             ("refunds", "r2", "unparseable amount_cny")},
+    "membership": {("members", "m4", "unknown gender"), ("members", "m5", "invalid email"),
+                   ("points_ledger", "pl2", "missing points")},
+    "pos": {("receipts", "rc3", "unknown store_id (no timezone)"),
+            ("footfall", "ST001|s2|2026-06-18 10:00:00", "negative entries")},
+    "logistics": set(),
+    "dmp": {("segments", "d1|premium_beauty|soon", "unparseable valid_from")},
+}
+
+PII_COLUMNS = {c for e in ENTITIES for c in e.pii}
+# Personal-data patterns. The phone pattern is bounded by non-alphanumerics: a *_hash value is
+# 64 hex chars, so any 11-digit run inside it touches a digit or a-f letter on at least one
+# side; without the bounds, 1[3-9] followed by 9 digits inside a hash would be a false positive.
+# RE2 has no look-around, hence (^|[^0-9A-Za-z]) instead of (?<![0-9A-Za-z]).
+PII_PATTERNS = {
+    "mainland mobile": r"(^|[^0-9A-Za-z])(\+?86[ -]?)?1[3-9][0-9]{9}([^0-9A-Za-z]|$)",
+    "national id": r"(^|[^0-9A-Za-z])[0-9]{17}[0-9Xx]([^0-9A-Za-z]|$)",
+    "e-mail": r"[^@ ]+@[^@ ]+[.][A-Za-z]{2,}",
+}
+
+
+def tables(con, where: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where {where} order by 1, 2"
+    ).fetchall()
+
+
+def snapshot(con, schema: str, table: str) -> list[tuple]:
+    return con.execute(f"select * from {schema}.{table} order by all").fetchall()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("staging")
+    proj = make_project(tmp)
+    db = tmp / "warehouse.duckdb"
+    create_raw(db, RAW_BATCH_1)
+    result = run_dbt(proj, db, "build")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    return proj, db
+
+
+def connect(db: Path):
+    return duckdb.connect(str(db), read_only=True)
+
+
+def test_no_raw_pii_column_outside_raw(built):
+    _, db = built
+    with connect(db) as con:
+        cols = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            f"where table_schema <> '{RAW_SCHEMA}'"
+        ).fetchall()
+    assert cols, "nothing was built"
+    leaks = [c for c in cols if c[2] in PII_COLUMNS]
+    assert not leaks
+    named = [c for c in cols if re.search(r"phone|email|national_id", c[2]) and not c[2].endswith("_hash")]
+    assert not named
+
+
+def test_no_personal_data_values_outside_raw(built):
+    _, db = built
+    with connect(db) as con:
+        varchar_cols = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            f"where table_schema <> '{RAW_SCHEMA}' and data_type = 'VARCHAR'"
+        ).fetchall()
+        hits = []
+        for schema, table, column in varchar_cols:
+            for label, pattern in PII_PATTERNS.items():
+                n = con.execute(
+                    f'select count(*) from {schema}."{table}" '
+                    f'where regexp_matches("{column}", ?)', [pattern]
+                ).fetchone()[0]
+                if n:
+                    hits.append((schema, table, column, label, n))
+        assert not hits
+        # Positive control: the same scan does find the personal data in raw.
+        for label, table, column in [("mainland mobile", "shop_orders", "receiver_phone"),
+                                     ("national id", "membership_members", "national_id"),
+                                     ("e-mail", "membership_members", "email")]:
+            n = con.execute(f"select count(*) from raw.{table} where regexp_matches({column}, ?)",
+                            [PII_PATTERNS[label]]).fetchone()[0]
+            assert n > 0, label
+
+
+def test_hashes_are_keyed_with_the_environment_key(built):
+    _, db = built
+    with connect(db) as con:
+        got = con.execute(
+            "select receiver_phone_hash from staging.stg_shop__orders where order_id = 'o1'"
+        ).fetchone()[0]
+        member = con.execute(
+            "select phone_hash, email_hash, national_id_hash from staging.stg_membership__members "
+            "where member_id = 'm1'"
+        ).fetchone()
+    key = TEST_KEY.encode()
+    assert got == keyed_hash(E164, key)
+    assert member == (keyed_hash(E164, key), keyed_hash("alice@example.com", key),
+                      keyed_hash("11010519491231002X", key))
+    assert got != keyed_hash(E164, b"another key")
+
+
+def test_key_never_written_to_target_logs_or_database(built):
+    proj, db = built
+    needle = TEST_KEY.encode()
+    searched = 0
+    for folder in (proj / "target", proj / "logs"):
+        for p in folder.rglob("*"):
+            if p.is_file():
+                searched += 1
+                assert needle not in p.read_bytes(), p
+    assert searched > 5
+    for p in db.parent.glob("warehouse.duckdb*"):  # database and WAL
+        assert needle not in p.read_bytes(), p
+
+
+def test_quarantine_gets_the_bad_rows_without_personal_data(built):
+    _, db = built
+    with connect(db) as con:
+        for source, expected in EXPECTED_QUARANTINE.items():
+            cols = [d[0] for d in con.execute(f"select * from quarantine.quarantine_{source} limit 0").description]
+            assert cols == ["entity", "_source_file", "_line_number", "record_key", "reason", "_loaded_at"]
+            got = set(con.execute(f"select entity, record_key, reason from quarantine.quarantine_{source}").fetchall())
+            assert got == expected, source
+        social = con.execute("select entity, record_key, reason from quarantine.quarantine_social").fetchall()
+    assert [(e, r) for e, _, r in social] == [("tags", "invalid phone")]
+    assert "12345" not in social[0][1]
+
+
+def test_staged_values(built):
+    _, db = built
+    with connect(db) as con:
+        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        assert q("select event_id from staging.stg_app__events order by 1") == [("e1",), ("e2",), ("e3",), ("e7",)]
+        assert set(q("select event_at from staging.stg_app__events")) == {(datetime(2026, 6, 18, 12, 15, 3),)}
+        assert q("select order_id, region_code from staging.stg_shop__orders order by 1") == [
+            ("o1", "440000"), ("o2", "440000"), ("o5", None)]
+        # Store-local POS times: Shanghai +8, Urumqi +6; local date kept.
+        assert q("select receipt_id, receipted_at, receipt_date_local from staging.stg_pos__receipts order by 1")[:2] == [
+            ("rc1", datetime(2026, 6, 18, 15, 30), datetime(2026, 6, 18).date()),
+            ("rc2", datetime(2026, 6, 18, 4, 0), datetime(2026, 6, 18).date())]
+        # The same hour in two spellings is one footfall row; the later line wins.
+        assert q("select store_id, sensor_id, hour_start_at, entries from staging.stg_pos__footfall_counts") == [
+            ("ST001", "s1", datetime(2026, 6, 18, 2, 0), 6)]
+        assert q("select member_id, gender, is_gender_imputed, gender_rule "
+                 "from intermediate.int_members_gender_imputed order by 1") == [
+            ("m1", "F", False, "as_delivered"),
+            ("m2", "F", True, "inferred_from_signals"),
+            ("m3", "M", False, "as_delivered"),
+            ("m6", "M", True, "inferred_from_signals"),
+            ("m7", "F", True, "inferred_from_signals"),
+            ("m8", None, False, "insufficient_signals")]
+
+
+def reconcile(con) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for e in ENTITIES:
+        raw = con.execute(f"select count(*) from raw.{e.raw_table}").fetchone()[0]
+        q = con.execute(f"select count(*) from quarantine.quarantine_{e.source} where entity = ?",
+                        [e.name]).fetchone()[0]
+        out[e.key] = (raw, q)
+    return out
+
+
+def test_reconciliation_and_incremental_idempotence(built):
+    proj, db = built
+    with connect(db) as con:
+        before = reconcile(con)
+        assert before["app/events"] == (9, 4)  # 9 raw = 4 staged + 4 quarantined + 1 duplicate
+    # The singular reconciliation test ran inside `dbt build` (fixture) and passed.
+    create_raw(db, RAW_BATCH_2)
+    r = run_dbt(proj, db, "build")
+    assert r.returncode == 0, r.stdout[-8000:]
+    incremental = ["stg_app__events", "stg_shop__orders", "stg_shop__order_items"]
+    with connect(db) as con:
+        first = {m: snapshot(con, "staging", m) for m in incremental}
+        events = dict(con.execute("select event_id, device_id from staging.stg_app__events").fetchall())
+        assert events == {"e1": "d1-fixed", "e2": "d2", "e3": "d1", "e7": "d3", "e8": "d2"}
+        assert con.execute("select status, _loaded_at from staging.stg_shop__orders where order_id='o1'").fetchone() == ("cancelled", T2)
+        assert con.execute("select count(*) from staging.stg_shop__order_items").fetchone()[0] == 4
+    r = run_dbt(proj, db, "build", "--select", *incremental, "assert_staging_reconciles_with_raw")
+    assert r.returncode == 0, r.stdout[-8000:]
+    assert "PASS=" in r.stdout and "ERROR=0" in r.stdout
+    with connect(db) as con:
+        assert {m: snapshot(con, "staging", m) for m in incremental} == first

@@ -2,7 +2,7 @@
     from each state to each state, for rfm_segment, recency_band (dormant -> active is the brief's
     success metric), lifecycle_stage and membership_tier.
     opening snapshot = customer_state_daily on the day before the period starts;
-    closing snapshot = the period's last day, or the latest state_date for the current period.
+    closing snapshot = the latest state_date inside the period (its last day once complete).
     A period is only reported when its opening day is in customer_state_daily. Customers absent
     from a snapshot (not yet known, or merged away) have state 'none'. Stayers (from = to) are
     included so shares add up to 1 per (period, dimension, from_state). -#}
@@ -10,16 +10,20 @@ with states as (
     select * from {{ ref('customer_state_daily') }}
 ),
 
+available_dates as (
+    select distinct state_date from states
+),
+
 bounds as (
-    select min(state_date) as min_state_date, max(state_date) as max_state_date from states
+    select max(state_date) as max_state_date from states
 ),
 
 period_starts as (
     select distinct 'month' as period_type, cast({{ dbt.date_trunc('month', 'state_date') }} as date) as period_start
-    from states
+    from available_dates
     union all
     select distinct 'week' as period_type, cast({{ dbt.date_trunc('week', 'state_date') }} as date) as period_start
-    from states
+    from available_dates
 ),
 
 periods as (
@@ -30,23 +34,24 @@ periods as (
             then cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'ps.period_start')) }} as date)
             else cast({{ dbt.dateadd('day', 6, 'ps.period_start') }} as date)
         end as period_end,
-        cast({{ dbt.dateadd('day', -1, 'ps.period_start') }} as date) as opening_date,
-        bo.max_state_date,
-        bo.min_state_date
+        cast({{ dbt.dateadd('day', -1, 'ps.period_start') }} as date) as opening_date
     from period_starts as ps
-    cross join bounds as bo
 ),
 
 reportable as (
+    -- opening snapshot must exist; closing = the latest available day inside the period
     select
-        period_type,
-        period_start,
-        period_end,
-        opening_date,
-        case when period_end < max_state_date then period_end else max_state_date end as closing_date,
-        period_end <= max_state_date as is_complete_period
-    from periods
-    where opening_date >= min_state_date
+        pe.period_type,
+        pe.period_start,
+        pe.period_end,
+        pe.opening_date,
+        max(ad.state_date) as closing_date,
+        max(case when pe.period_end <= bo.max_state_date then 1 else 0 end) = 1 as is_complete_period
+    from periods as pe
+    inner join available_dates as od on od.state_date = pe.opening_date
+    inner join available_dates as ad on ad.state_date between pe.period_start and pe.period_end
+    cross join bounds as bo
+    group by pe.period_type, pe.period_start, pe.period_end, pe.opening_date
 ),
 
 long_states as (

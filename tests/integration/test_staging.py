@@ -69,8 +69,9 @@ def make_project(tmp: Path) -> Path:
     shutil.copy2(PROJECT_ROOT / "seeds" / "_seeds.yml", seeds / "_seeds.yml")
     # Our own small stores seed (two zones), whatever the generator's seed holds.
     (seeds / "stores.csv").write_text(FIXTURE_STORES, encoding="utf-8")
-    shutil.copytree(PROJECT_ROOT / "profiles", tmp / "profiles",
-                    ignore=shutil.ignore_patterns(".user.yml"))
+    shutil.copytree(
+        PROJECT_ROOT / "profiles", tmp / "profiles", ignore=shutil.ignore_patterns(".user.yml")
+    )
     return proj
 
 
@@ -94,8 +95,13 @@ def create_raw(db: Path, rows: dict[str, list[dict]]) -> None:
         for i, rec in enumerate(recs, start=2):
             unknown = set(rec) - set(names)
             assert not unknown, (key, unknown)
-            rec = {"_source_file": f"{key}/f1.csv", "_file_sha256": "0" * 64,
-                   "_line_number": i, "_loaded_at": T1, **rec}
+            rec = {
+                "_source_file": f"{key}/f1.csv",
+                "_file_sha256": "0" * 64,
+                "_line_number": i,
+                "_loaded_at": T1,
+                **rec,
+            }
             con.execute(
                 f"insert into {RAW_SCHEMA}.{e.raw_table} ({', '.join(names)}) "
                 f"values ({', '.join('?' * len(names))})",
@@ -114,9 +120,21 @@ def run_dbt(proj: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
         "LAKEHOUSE_DBT_THREADS": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    cmd = [DBT, *args, "--project-dir", str(proj), "--profiles-dir", str(proj.parent / "profiles"),
-           "--log-path", str(proj / "logs"), "--target-path", str(proj / "target")]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=proj.parent, timeout=600)
+    cmd = [
+        DBT,
+        *args,
+        "--project-dir",
+        str(proj),
+        "--profiles-dir",
+        str(proj.parent / "profiles"),
+        "--log-path",
+        str(proj / "logs"),
+        "--target-path",
+        str(proj / "target"),
+    ]
+    return subprocess.run(
+        cmd, env=env, capture_output=True, text=True, cwd=proj.parent, timeout=600
+    )
 
 
 def _f(name: str, loaded_at: datetime = T1):
@@ -126,138 +144,390 @@ def _f(name: str, loaded_at: datetime = T1):
 # Hand-made raw rows. Comments say what each row is for; "Q:" = expected quarantine reason.
 RAW_BATCH_1: dict[str, list[dict]] = {
     "app/events": [
-        {"event_id": "e1", "event_type": "view", "event_time": "2026-06-18T20:15:03+08:00",
-         "device_id": "d1", "platform": "ios", "price_cny": "12.50", "quantity": "1"},
-        {"event_id": "e1", "event_type": "view", "event_time": "2026-06-18T20:15:03+08:00",
-         "device_id": "d1", "platform": "ios", "price_cny": "12.50", "quantity": "1"},  # exact dup
-        {"event_id": "e2", "event_type": "search", "event_time": "2026-06-18 20:15:03",
-         "device_id": "d2", "search_query": "razor"},
-        {"event_id": "e3", "event_type": "pay", "event_time": "1781784903000", "device_id": "d1",
-         "order_id": "o1", "user_id": "u1"},
+        {
+            "event_id": "e1",
+            "event_type": "view",
+            "event_time": "2026-06-18T20:15:03+08:00",
+            "device_id": "d1",
+            "platform": "ios",
+            "price_cny": "12.50",
+            "quantity": "1",
+        },
+        {
+            "event_id": "e1",
+            "event_type": "view",
+            "event_time": "2026-06-18T20:15:03+08:00",
+            "device_id": "d1",
+            "platform": "ios",
+            "price_cny": "12.50",
+            "quantity": "1",
+        },  # exact dup
+        {
+            "event_id": "e2",
+            "event_type": "search",
+            "event_time": "2026-06-18 20:15:03",
+            "device_id": "d2",
+            "search_query": "razor",
+        },
+        {
+            "event_id": "e3",
+            "event_type": "pay",
+            "event_time": "1781784903000",
+            "device_id": "d1",
+            "order_id": "o1",
+            "user_id": "u1",
+        },
         {"event_id": "e4", "event_type": "view", "event_time": "yesterday", "device_id": "d1"},  # Q
-        {"event_id": "e5", "event_type": "teleport", "event_time": "2026-06-18T12:15:03Z",
-         "device_id": "d1"},  # Q unknown event_type
-        {"event_id": " ", "event_type": "view", "event_time": "2026-06-18T12:15:03Z",
-         "device_id": "d1"},  # Q missing event_id
-        {"event_id": "e6", "event_type": "view", "event_time": "2026-06-18T12:15:03Z",
-         "device_id": "d1", "price_cny": "-1"},  # Q negative
-        {"event_id": "e7", "event_type": "VIEW", "event_time": "2026-06-18T12:15:03Z",
-         "device_id": "d3", "platform": "IOS"},
+        {
+            "event_id": "e5",
+            "event_type": "teleport",
+            "event_time": "2026-06-18T12:15:03Z",
+            "device_id": "d1",
+        },  # Q unknown event_type
+        {
+            "event_id": " ",
+            "event_type": "view",
+            "event_time": "2026-06-18T12:15:03Z",
+            "device_id": "d1",
+        },  # Q missing event_id
+        {
+            "event_id": "e6",
+            "event_type": "view",
+            "event_time": "2026-06-18T12:15:03Z",
+            "device_id": "d1",
+            "price_cny": "-1",
+        },  # Q negative
+        {
+            "event_id": "e7",
+            "event_type": "VIEW",
+            "event_time": "2026-06-18T12:15:03Z",
+            "device_id": "d3",
+            "platform": "IOS",
+        },
     ],
     "shop/orders": [
-        {"order_id": "o1", "user_id": "u1", "order_time": "2026-06-18 20:00:00", "status": "paid",
-         "region": "广东省", "receiver_phone": PHONE, "items_amount_cny": "100",
-         "discount_cny": "10", "pay_amount_cny": "90"},
-        {"order_id": "o2", "user_id": "u2", "order_time": "2026-06-18T12:00:00Z",
-         "status": "paid", "region": "440300", "receiver_phone": "0086-13912345678",
-         "items_amount_cny": "50", "pay_amount_cny": "50"},
-        {"order_id": "o3", "user_id": "u3", "order_time": "2026-06-18T12:00:00Z",
-         "status": "paid", "receiver_phone": "010-12345678", "items_amount_cny": "5",
-         "pay_amount_cny": "5"},  # Q invalid receiver_phone (landline)
-        {"order_id": "o4", "user_id": "u4", "order_time": "2026-06-18T12:00:00Z",
-         "status": "paid", "region": "Guangdong", "items_amount_cny": "5",
-         "pay_amount_cny": "-5"},  # Q negative
-        {"order_id": "o5", "user_id": "u5", "order_time": "2026-06-18T12:00:00Z",
-         "status": "cancelled", "region": "Atlantis", "items_amount_cny": "5",
-         "pay_amount_cny": "5"},  # kept, region_code NULL
+        {
+            "order_id": "o1",
+            "user_id": "u1",
+            "order_time": "2026-06-18 20:00:00",
+            "status": "paid",
+            "region": "广东省",
+            "receiver_phone": PHONE,
+            "items_amount_cny": "100",
+            "discount_cny": "10",
+            "pay_amount_cny": "90",
+        },
+        {
+            "order_id": "o2",
+            "user_id": "u2",
+            "order_time": "2026-06-18T12:00:00Z",
+            "status": "paid",
+            "region": "440300",
+            "receiver_phone": "0086-13912345678",
+            "items_amount_cny": "50",
+            "pay_amount_cny": "50",
+        },
+        {
+            "order_id": "o3",
+            "user_id": "u3",
+            "order_time": "2026-06-18T12:00:00Z",
+            "status": "paid",
+            "receiver_phone": "010-12345678",
+            "items_amount_cny": "5",
+            "pay_amount_cny": "5",
+        },  # Q invalid receiver_phone (landline)
+        {
+            "order_id": "o4",
+            "user_id": "u4",
+            "order_time": "2026-06-18T12:00:00Z",
+            "status": "paid",
+            "region": "Guangdong",
+            "items_amount_cny": "5",
+            "pay_amount_cny": "-5",
+        },  # Q negative
+        {
+            "order_id": "o5",
+            "user_id": "u5",
+            "order_time": "2026-06-18T12:00:00Z",
+            "status": "cancelled",
+            "region": "Atlantis",
+            "items_amount_cny": "5",
+            "pay_amount_cny": "5",
+        },  # kept, region_code NULL
     ],
     "shop/order_items": [
-        {"order_id": "o1", "line_no": "1", "sku": "s-r", "category": "razors", "quantity": "1",
-         "unit_price_cny": "60", "discount_cny": "6"},
-        {"order_id": "o1", "line_no": "2", "sku": "s-c", "category": "electronics",
-         "quantity": "1", "unit_price_cny": "40", "discount_cny": "4"},
-        {"order_id": "o2", "line_no": "1", "sku": "s-p", "category": "sanitary_pads",
-         "quantity": "2", "unit_price_cny": "25"},
-        {"order_id": "o2", "line_no": "2", "sku": "s-k", "category": "cosmetics",
-         "quantity": "x", "unit_price_cny": "25"},  # Q unparseable quantity
-        {"order_id": "o2", "line_no": "3", "sku": "s-k", "category": "cosmetics",
-         "quantity": "1", "unit_price_cny": "25"},
+        {
+            "order_id": "o1",
+            "line_no": "1",
+            "sku": "s-r",
+            "category": "razors",
+            "quantity": "1",
+            "unit_price_cny": "60",
+            "discount_cny": "6",
+        },
+        {
+            "order_id": "o1",
+            "line_no": "2",
+            "sku": "s-c",
+            "category": "electronics",
+            "quantity": "1",
+            "unit_price_cny": "40",
+            "discount_cny": "4",
+        },
+        {
+            "order_id": "o2",
+            "line_no": "1",
+            "sku": "s-p",
+            "category": "sanitary_pads",
+            "quantity": "2",
+            "unit_price_cny": "25",
+        },
+        {
+            "order_id": "o2",
+            "line_no": "2",
+            "sku": "s-k",
+            "category": "cosmetics",
+            "quantity": "x",
+            "unit_price_cny": "25",
+        },  # Q unparseable quantity
+        {
+            "order_id": "o2",
+            "line_no": "3",
+            "sku": "s-k",
+            "category": "cosmetics",
+            "quantity": "1",
+            "unit_price_cny": "25",
+        },
     ],
     "shop/payments": [
-        {"payment_id": "p1", "order_id": "o1", "paid_time": "2026-06-18 20:01:00",
-         "method": "alipay", "amount_cny": "90", "status": "success"},
+        {
+            "payment_id": "p1",
+            "order_id": "o1",
+            "paid_time": "2026-06-18 20:01:00",
+            "method": "alipay",
+            "amount_cny": "90",
+            "status": "success",
+        },
         {"payment_id": "p2", "order_id": "o2", "amount_cny": "50"},  # Q missing paid_time
     ],
     "shop/refunds": [
-        {"refund_id": "r1", "order_id": "o1", "refund_type": "refund", "amount_cny": "10",
-         "requested_time": "2026-06-19 09:00:00"},
-        {"refund_id": "r2", "order_id": "o1", "amount_cny": "abc",
-         "requested_time": "2026-06-19 09:00:00"},  # Q unparseable amount
+        {
+            "refund_id": "r1",
+            "order_id": "o1",
+            "refund_type": "refund",
+            "amount_cny": "10",
+            "requested_time": "2026-06-19 09:00:00",
+        },
+        {
+            "refund_id": "r2",
+            "order_id": "o1",
+            "amount_cny": "abc",
+            "requested_time": "2026-06-19 09:00:00",
+        },  # Q unparseable amount
     ],
     "membership/members": [
-        {"member_id": "m1", "card_no": "C1", "user_id": "u1", "phone": PHONE,
-         "email": " Alice@Example.COM ", "national_id": "11010519491231002x", "gender": "女",
-         "birth_date": "1990-01-02", "register_time": "2025-01-01 10:00:00", "region": "广东"},
-        {"member_id": "m2", "card_no": "C2", "user_id": "u2", "gender": "",
-         "register_time": "2025-01-01 10:00:00", "region": "shanghai"},  # imputed F (pads)
-        {"member_id": "m3", "card_no": "C3", "gender": "male",
-         "register_time": "2025-01-01 10:00:00"},
-        {"member_id": "m4", "card_no": "C4", "gender": "X",
-         "register_time": "2025-01-01 10:00:00"},  # Q unknown gender
-        {"member_id": "m5", "card_no": "C5", "email": "not-an-email",
-         "register_time": "2025-01-01 10:00:00"},  # Q invalid email
+        {
+            "member_id": "m1",
+            "card_no": "C1",
+            "user_id": "u1",
+            "phone": PHONE,
+            "email": " Alice@Example.COM ",
+            "national_id": "11010519491231002x",
+            "gender": "女",
+            "birth_date": "1990-01-02",
+            "register_time": "2025-01-01 10:00:00",
+            "region": "广东",
+        },
+        {
+            "member_id": "m2",
+            "card_no": "C2",
+            "user_id": "u2",
+            "gender": "",
+            "register_time": "2025-01-01 10:00:00",
+            "region": "shanghai",
+        },  # imputed F (pads)
+        {
+            "member_id": "m3",
+            "card_no": "C3",
+            "gender": "male",
+            "register_time": "2025-01-01 10:00:00",
+        },
+        {
+            "member_id": "m4",
+            "card_no": "C4",
+            "gender": "X",
+            "register_time": "2025-01-01 10:00:00",
+        },  # Q unknown gender
+        {
+            "member_id": "m5",
+            "card_no": "C5",
+            "email": "not-an-email",
+            "register_time": "2025-01-01 10:00:00",
+        },  # Q invalid email
         {"member_id": "m6", "card_no": "C6", "register_time": "2025-01-01 10:00:00"},  # M (razors)
-        {"member_id": "m7", "card_no": "C7", "phone": "137-0000-1111",
-         "register_time": "2025-01-01 10:00:00"},  # imputed F (mothers group)
-        {"member_id": "m8", "card_no": "C8", "user_id": "u1",
-         "register_time": "2025-01-01 10:00:00"},  # razors + electronics: 1 M signal only
+        {
+            "member_id": "m7",
+            "card_no": "C7",
+            "phone": "137-0000-1111",
+            "register_time": "2025-01-01 10:00:00",
+        },  # imputed F (mothers group)
+        {
+            "member_id": "m8",
+            "card_no": "C8",
+            "user_id": "u1",
+            "register_time": "2025-01-01 10:00:00",
+        },  # razors + electronics: 1 M signal only
     ],
     "membership/points_ledger": [
-        {"entry_id": "pl1", "member_id": "m1", "points": "90", "reason": "purchase",
-         "occurred_time": "2026-06-18 20:02:00", "order_id": "o1"},
+        {
+            "entry_id": "pl1",
+            "member_id": "m1",
+            "points": "90",
+            "reason": "purchase",
+            "occurred_time": "2026-06-18 20:02:00",
+            "order_id": "o1",
+        },
         {"entry_id": "pl2", "member_id": "m1", "occurred_time": "2026-06-18 20:02:00"},  # Q
     ],
     "membership/level_changes": [
-        {"change_id": "lc1", "member_id": "m1", "from_level": "silver", "to_level": "gold",
-         "changed_time": "2026-06-18 20:03:00"},
+        {
+            "change_id": "lc1",
+            "member_id": "m1",
+            "from_level": "silver",
+            "to_level": "gold",
+            "changed_time": "2026-06-18 20:03:00",
+        },
     ],
     "pos/receipts": [
-        {"receipt_id": "rc1", "store_id": "ST001", "receipt_time": "2026-06-18 23:30:00",
-         "member_card_no": "C6", "phone": "13812345678", "total_cny": "120"},
-        {"receipt_id": "rc2", "store_id": "ST900", "receipt_time": "2026-06-18 10:00:00",
-         "total_cny": "20"},
-        {"receipt_id": "rc3", "store_id": "ST999", "receipt_time": "2026-06-18 10:00:00",
-         "total_cny": "20"},  # Q unknown store
-        {"receipt_id": "rc4", "store_id": "ST001", "receipt_time": "1781784903000",
-         "member_card_no": "C6", "total_cny": "60"},
+        {
+            "receipt_id": "rc1",
+            "store_id": "ST001",
+            "receipt_time": "2026-06-18 23:30:00",
+            "member_card_no": "C6",
+            "phone": "13812345678",
+            "total_cny": "120",
+        },
+        {
+            "receipt_id": "rc2",
+            "store_id": "ST900",
+            "receipt_time": "2026-06-18 10:00:00",
+            "total_cny": "20",
+        },
+        {
+            "receipt_id": "rc3",
+            "store_id": "ST999",
+            "receipt_time": "2026-06-18 10:00:00",
+            "total_cny": "20",
+        },  # Q unknown store
+        {
+            "receipt_id": "rc4",
+            "store_id": "ST001",
+            "receipt_time": "1781784903000",
+            "member_card_no": "C6",
+            "total_cny": "60",
+        },
     ],
     "pos/receipt_lines": [
-        {"receipt_id": "rc1", "line_no": "1", "sku": "s-r", "category": "razors",
-         "quantity": "1", "unit_price_cny": "60"},
-        {"receipt_id": "rc1", "line_no": "2", "sku": "s-r2", "category": "razors",
-         "quantity": "1", "unit_price_cny": "60"},
-        {"receipt_id": "rc4", "line_no": "1", "sku": "s-r", "category": "razors",
-         "quantity": "1", "unit_price_cny": "60"},
+        {
+            "receipt_id": "rc1",
+            "line_no": "1",
+            "sku": "s-r",
+            "category": "razors",
+            "quantity": "1",
+            "unit_price_cny": "60",
+        },
+        {
+            "receipt_id": "rc1",
+            "line_no": "2",
+            "sku": "s-r2",
+            "category": "razors",
+            "quantity": "1",
+            "unit_price_cny": "60",
+        },
+        {
+            "receipt_id": "rc4",
+            "line_no": "1",
+            "sku": "s-r",
+            "category": "razors",
+            "quantity": "1",
+            "unit_price_cny": "60",
+        },
     ],
     "pos/footfall": [
-        {"store_id": "ST001", "sensor_id": "s1", "hour_start": "2026-06-18 10:00:00",
-         "entries": "5", "exits": "4"},
-        {"store_id": "ST001", "sensor_id": "s1", "hour_start": "2026-06-18T02:00:00Z",
-         "entries": "6", "exits": "4"},  # same hour, other spelling: logical dup (later line wins)
-        {"store_id": "ST001", "sensor_id": "s2", "hour_start": "2026-06-18 10:00:00",
-         "entries": "-1"},  # Q negative
+        {
+            "store_id": "ST001",
+            "sensor_id": "s1",
+            "hour_start": "2026-06-18 10:00:00",
+            "entries": "5",
+            "exits": "4",
+        },
+        {
+            "store_id": "ST001",
+            "sensor_id": "s1",
+            "hour_start": "2026-06-18T02:00:00Z",
+            "entries": "6",
+            "exits": "4",
+        },  # same hour, other spelling: logical dup (later line wins)
+        {
+            "store_id": "ST001",
+            "sensor_id": "s2",
+            "hour_start": "2026-06-18 10:00:00",
+            "entries": "-1",
+        },  # Q negative
     ],
     "pos/assistant_interactions": [
-        {"interaction_id": "ai1", "store_id": "ST001", "assistant_id": "a1",
-         "interaction_time": "2026-06-18 11:00:00", "phone": "+86 (139) 1234-5678",
-         "interaction_type": "trial", "duration_s": "120"},
+        {
+            "interaction_id": "ai1",
+            "store_id": "ST001",
+            "assistant_id": "a1",
+            "interaction_time": "2026-06-18 11:00:00",
+            "phone": "+86 (139) 1234-5678",
+            "interaction_type": "trial",
+            "duration_s": "120",
+        },
     ],
     "logistics/shipments": [
-        {"shipment_id": "sh1", "order_id": "o1", "carrier": "sf", "region": "Shanghai",
-         "receiver_phone": PHONE, "promised_time": "2026-06-20 18:00:00",
-         "delivered_time": "2026-06-21 09:00:00", "preferred_slot": "weekend"},
+        {
+            "shipment_id": "sh1",
+            "order_id": "o1",
+            "carrier": "sf",
+            "region": "Shanghai",
+            "receiver_phone": PHONE,
+            "promised_time": "2026-06-20 18:00:00",
+            "delivered_time": "2026-06-21 09:00:00",
+            "preferred_slot": "weekend",
+        },
     ],
     "social/tags": [
-        {"platform": "wechat", "phone": "137 0000 1111", "tag": "mothers_group_active",
-         "confidence": "0.9", "observed_time": "2026-06-01 10:00:00"},
-        {"platform": "wechat", "phone": "+8613700001111", "tag": "mothers_group_active",
-         "confidence": "0.8", "observed_time": "2026-05-01 10:00:00"},  # older: dup
-        {"platform": "wechat", "phone": "12345", "tag": "student",
-         "observed_time": "2026-06-01 10:00:00"},  # Q invalid phone
+        {
+            "platform": "wechat",
+            "phone": "137 0000 1111",
+            "tag": "mothers_group_active",
+            "confidence": "0.9",
+            "observed_time": "2026-06-01 10:00:00",
+        },
+        {
+            "platform": "wechat",
+            "phone": "+8613700001111",
+            "tag": "mothers_group_active",
+            "confidence": "0.8",
+            "observed_time": "2026-05-01 10:00:00",
+        },  # older: dup
+        {
+            "platform": "wechat",
+            "phone": "12345",
+            "tag": "student",
+            "observed_time": "2026-06-01 10:00:00",
+        },  # Q invalid phone
     ],
     "dmp/segments": [
-        {"device_id": "d1", "segment_code": "new_parent", "score": "0.7",
-         "valid_from": "2026-06-01", "valid_to": "2026-07-01"},
+        {
+            "device_id": "d1",
+            "segment_code": "new_parent",
+            "score": "0.7",
+            "valid_from": "2026-06-01",
+            "valid_to": "2026-07-01",
+        },
         {"device_id": "d1", "segment_code": "premium_beauty", "valid_from": "soon"},  # Q
     ],
 }
@@ -266,34 +536,74 @@ RAW_BATCH_1: dict[str, list[dict]] = {
 # with a new status, and a copy of an order line. Exercises incremental dedup across batches.
 RAW_BATCH_2: dict[str, list[dict]] = {
     "app/events": [
-        {"event_id": "e1", "event_type": "view", "event_time": "2026-06-18T20:15:03+08:00",
-         "device_id": "d1-fixed", "platform": "ios", **_f("app/events/f2.jsonl", T2)},
-        {"event_id": "e8", "event_type": "share", "event_time": "2026-06-19 08:00:00",
-         "device_id": "d2", **_f("app/events/f2.jsonl", T2)},
+        {
+            "event_id": "e1",
+            "event_type": "view",
+            "event_time": "2026-06-18T20:15:03+08:00",
+            "device_id": "d1-fixed",
+            "platform": "ios",
+            **_f("app/events/f2.jsonl", T2),
+        },
+        {
+            "event_id": "e8",
+            "event_type": "share",
+            "event_time": "2026-06-19 08:00:00",
+            "device_id": "d2",
+            **_f("app/events/f2.jsonl", T2),
+        },
     ],
     "shop/orders": [
-        {"order_id": "o1", "user_id": "u1", "order_time": "2026-06-18 20:00:00",
-         "status": "cancelled", "region": "广东省", "receiver_phone": PHONE,
-         "items_amount_cny": "100", "discount_cny": "10", "pay_amount_cny": "90",
-         **_f("shop/orders/f2.csv", T2)},
+        {
+            "order_id": "o1",
+            "user_id": "u1",
+            "order_time": "2026-06-18 20:00:00",
+            "status": "cancelled",
+            "region": "广东省",
+            "receiver_phone": PHONE,
+            "items_amount_cny": "100",
+            "discount_cny": "10",
+            "pay_amount_cny": "90",
+            **_f("shop/orders/f2.csv", T2),
+        },
     ],
     "shop/order_items": [
-        {"order_id": "o1", "line_no": "1", "sku": "s-r", "category": "razors", "quantity": "1",
-         "unit_price_cny": "60", "discount_cny": "6", **_f("shop/order_items/f2.csv", T2)},
+        {
+            "order_id": "o1",
+            "line_no": "1",
+            "sku": "s-r",
+            "category": "razors",
+            "quantity": "1",
+            "unit_price_cny": "60",
+            "discount_cny": "6",
+            **_f("shop/order_items/f2.csv", T2),
+        },
     ],
 }
 
 # (entity, record_key, reason) expected in quarantine after batch 1.
 EXPECTED_QUARANTINE = {
-    "app": {("events", "e4", "unparseable event_time"), ("events", "e5", "unknown event_type"),
-            ("events", "", "missing event_id"), ("events", "e6", "negative price_cny")},
-    "shop": {("orders", "o3", "invalid receiver_phone"), ("orders", "o4", "negative pay_amount_cny"),
-             ("order_items", "o2|2", "unparseable quantity"), ("payments", "p2", "missing paid_time"),
-             ("refunds", "r2", "unparseable amount_cny")},
-    "membership": {("members", "m4", "unknown gender"), ("members", "m5", "invalid email"),
-                   ("points_ledger", "pl2", "missing points")},
-    "pos": {("receipts", "rc3", "unknown store_id (no timezone)"),
-            ("footfall", "ST001|s2|2026-06-18 10:00:00", "negative entries")},
+    "app": {
+        ("events", "e4", "unparseable event_time"),
+        ("events", "e5", "unknown event_type"),
+        ("events", "", "missing event_id"),
+        ("events", "e6", "negative price_cny"),
+    },
+    "shop": {
+        ("orders", "o3", "invalid receiver_phone"),
+        ("orders", "o4", "negative pay_amount_cny"),
+        ("order_items", "o2|2", "unparseable quantity"),
+        ("payments", "p2", "missing paid_time"),
+        ("refunds", "r2", "unparseable amount_cny"),
+    },
+    "membership": {
+        ("members", "m4", "unknown gender"),
+        ("members", "m5", "invalid email"),
+        ("points_ledger", "pl2", "missing points"),
+    },
+    "pos": {
+        ("receipts", "rc3", "unknown store_id (no timezone)"),
+        ("footfall", "ST001|s2|2026-06-18 10:00:00", "negative entries"),
+    },
     "logistics": set(),
     "dmp": {("segments", "d1|premium_beauty|soon", "unparseable valid_from")},
 }
@@ -346,7 +656,11 @@ def test_no_raw_pii_column_outside_raw(built):
     assert cols, "nothing was built"
     leaks = [c for c in cols if c[2] in PII_COLUMNS]
     assert not leaks
-    named = [c for c in cols if re.search(r"phone|email|national_id", c[2]) and not c[2].endswith("_hash")]
+    named = [
+        c
+        for c in cols
+        if re.search(r"phone|email|national_id", c[2]) and not c[2].endswith("_hash")
+    ]
     assert not named
 
 
@@ -361,18 +675,22 @@ def test_no_personal_data_values_outside_raw(built):
         for schema, table, column in varchar_cols:
             for label, pattern in PII_PATTERNS.items():
                 n = con.execute(
-                    f'select count(*) from {schema}."{table}" '
-                    f'where regexp_matches("{column}", ?)', [pattern]
+                    f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)',
+                    [pattern],
                 ).fetchone()[0]
                 if n:
                     hits.append((schema, table, column, label, n))
         assert not hits
         # Positive control: the same scan does find the personal data in raw.
-        for label, table, column in [("mainland mobile", "shop_orders", "receiver_phone"),
-                                     ("national id", "membership_members", "national_id"),
-                                     ("e-mail", "membership_members", "email")]:
-            n = con.execute(f"select count(*) from raw.{table} where regexp_matches({column}, ?)",
-                            [PII_PATTERNS[label]]).fetchone()[0]
+        for label, table, column in [
+            ("mainland mobile", "shop_orders", "receiver_phone"),
+            ("national id", "membership_members", "national_id"),
+            ("e-mail", "membership_members", "email"),
+        ]:
+            n = con.execute(
+                f"select count(*) from raw.{table} where regexp_matches({column}, ?)",
+                [PII_PATTERNS[label]],
+            ).fetchone()[0]
             assert n > 0, label
 
 
@@ -388,8 +706,11 @@ def test_hashes_are_keyed_with_the_environment_key(built):
         ).fetchone()
     key = TEST_KEY.encode()
     assert got == keyed_hash(E164, key)
-    assert member == (keyed_hash(E164, key), keyed_hash("alice@example.com", key),
-                      keyed_hash("11010519491231002X", key))
+    assert member == (
+        keyed_hash(E164, key),
+        keyed_hash("alice@example.com", key),
+        keyed_hash("11010519491231002X", key),
+    )
     assert got != keyed_hash(E164, b"another key")
 
 
@@ -411,11 +732,29 @@ def test_quarantine_gets_the_bad_rows_without_personal_data(built):
     _, db = built
     with connect(db) as con:
         for source, expected in EXPECTED_QUARANTINE.items():
-            cols = [d[0] for d in con.execute(f"select * from quarantine.quarantine_{source} limit 0").description]
-            assert cols == ["entity", "_source_file", "_line_number", "record_key", "reason", "_loaded_at"]
-            got = set(con.execute(f"select entity, record_key, reason from quarantine.quarantine_{source}").fetchall())
+            cols = [
+                d[0]
+                for d in con.execute(
+                    f"select * from quarantine.quarantine_{source} limit 0"
+                ).description
+            ]
+            assert cols == [
+                "entity",
+                "_source_file",
+                "_line_number",
+                "record_key",
+                "reason",
+                "_loaded_at",
+            ]
+            got = set(
+                con.execute(
+                    f"select entity, record_key, reason from quarantine.quarantine_{source}"
+                ).fetchall()
+            )
             assert got == expected, source
-        social = con.execute("select entity, record_key, reason from quarantine.quarantine_social").fetchall()
+        social = con.execute(
+            "select entity, record_key, reason from quarantine.quarantine_social"
+        ).fetchall()
     assert [(e, r) for e, _, r in social] == [("tags", "invalid phone")]
     assert "12345" not in social[0][1]
 
@@ -424,33 +763,53 @@ def test_staged_values(built):
     _, db = built
     with connect(db) as con:
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-        assert q("select event_id from staging.stg_app__events order by 1") == [("e1",), ("e2",), ("e3",), ("e7",)]
-        assert set(q("select event_at from staging.stg_app__events")) == {(datetime(2026, 6, 18, 12, 15, 3),)}
+        assert q("select event_id from staging.stg_app__events order by 1") == [
+            ("e1",),
+            ("e2",),
+            ("e3",),
+            ("e7",),
+        ]
+        assert set(q("select event_at from staging.stg_app__events")) == {
+            (datetime(2026, 6, 18, 12, 15, 3),)
+        }
         assert q("select order_id, region_code from staging.stg_shop__orders order by 1") == [
-            ("o1", "440000"), ("o2", "440000"), ("o5", None)]
+            ("o1", "440000"),
+            ("o2", "440000"),
+            ("o5", None),
+        ]
         # Store-local POS times: Shanghai +8, Urumqi +6; local date kept.
-        assert q("select receipt_id, receipted_at, receipt_date_local from staging.stg_pos__receipts order by 1")[:2] == [
+        assert q(
+            "select receipt_id, receipted_at, receipt_date_local "
+            "from staging.stg_pos__receipts order by 1"
+        )[:2] == [
             ("rc1", datetime(2026, 6, 18, 15, 30), datetime(2026, 6, 18).date()),
-            ("rc2", datetime(2026, 6, 18, 4, 0), datetime(2026, 6, 18).date())]
+            ("rc2", datetime(2026, 6, 18, 4, 0), datetime(2026, 6, 18).date()),
+        ]
         # The same hour in two spellings is one footfall row; the later line wins.
-        assert q("select store_id, sensor_id, hour_start_at, entries from staging.stg_pos__footfall_counts") == [
-            ("ST001", "s1", datetime(2026, 6, 18, 2, 0), 6)]
-        assert q("select member_id, gender, is_gender_imputed, gender_rule "
-                 "from intermediate.int_members_gender_imputed order by 1") == [
+        assert q(
+            "select store_id, sensor_id, hour_start_at, entries "
+            "from staging.stg_pos__footfall_counts"
+        ) == [("ST001", "s1", datetime(2026, 6, 18, 2, 0), 6)]
+        assert q(
+            "select member_id, gender, is_gender_imputed, gender_rule "
+            "from intermediate.int_members_gender_imputed order by 1"
+        ) == [
             ("m1", "F", False, "as_delivered"),
             ("m2", "F", True, "inferred_from_signals"),
             ("m3", "M", False, "as_delivered"),
             ("m6", "M", True, "inferred_from_signals"),
             ("m7", "F", True, "inferred_from_signals"),
-            ("m8", None, False, "insufficient_signals")]
+            ("m8", None, False, "insufficient_signals"),
+        ]
 
 
 def reconcile(con) -> dict[str, tuple[int, int, int]]:
     out = {}
     for e in ENTITIES:
         raw = con.execute(f"select count(*) from raw.{e.raw_table}").fetchone()[0]
-        q = con.execute(f"select count(*) from quarantine.quarantine_{e.source} where entity = ?",
-                        [e.name]).fetchone()[0]
+        q = con.execute(
+            f"select count(*) from quarantine.quarantine_{e.source} where entity = ?", [e.name]
+        ).fetchone()[0]
         out[e.key] = (raw, q)
     return out
 
@@ -467,9 +826,13 @@ def test_reconciliation_and_incremental_idempotence(built):
     incremental = ["stg_app__events", "stg_shop__orders", "stg_shop__order_items"]
     with connect(db) as con:
         first = {m: snapshot(con, "staging", m) for m in incremental}
-        events = dict(con.execute("select event_id, device_id from staging.stg_app__events").fetchall())
+        events = dict(
+            con.execute("select event_id, device_id from staging.stg_app__events").fetchall()
+        )
         assert events == {"e1": "d1-fixed", "e2": "d2", "e3": "d1", "e7": "d3", "e8": "d2"}
-        assert con.execute("select status, _loaded_at from staging.stg_shop__orders where order_id='o1'").fetchone() == ("cancelled", T2)
+        assert con.execute(
+            "select status, _loaded_at from staging.stg_shop__orders where order_id='o1'"
+        ).fetchone() == ("cancelled", T2)
         assert con.execute("select count(*) from staging.stg_shop__order_items").fetchone()[0] == 4
     r = run_dbt(proj, db, "build", "--select", *incremental, "assert_staging_reconciles_with_raw")
     assert r.returncode == 0, r.stdout[-8000:]

@@ -90,7 +90,9 @@ def spellings(draw):
     body = digits[:3] + sep + digits[3:7] + draw(separators) + digits[7:]
     if draw(st.booleans()):
         body = "(" + digits[:3] + ")" + sep + digits[3:]
-    return digits, draw(st.sampled_from(["", " "])) + draw(prefixes) + body + draw(st.sampled_from(["", " "]))
+    return digits, draw(st.sampled_from(["", " "])) + draw(prefixes) + body + draw(
+        st.sampled_from(["", " "])
+    )
 
 
 @given(spellings())

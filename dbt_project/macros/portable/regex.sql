@@ -30,8 +30,8 @@
     {{ regex_replace_all(expr, '^[ \t\r\n]+|[ \t\r\n]+$', '') }}
 {%- endmacro %}
 
-{#- clean(expr): stripped text, empty string -> NULL. Every raw VARCHAR goes through it. -#}
-{% macro clean(expr) -%}
+{#- clean_text(expr): stripped text, empty string -> NULL. Every raw VARCHAR goes through it. -#}
+{% macro clean_text(expr) -%}
     nullif({{ strip_ws(expr) }}, '')
 {%- endmacro %}
 

@@ -15,9 +15,9 @@
     Personal data never leaves this query in clear: phone/email/national_id columns are
     normalised and replaced by pii_hash(...) here; the clear values exist only inside the CTEs. -#}
 
-{#- col(name, kind, src, required, values, nonneg): one output column of a spec.
+{#- stg_column(name, kind, src, required, values, nonneg): one output column of a spec.
     kind: text | enum | ts | date | money | int | number | phone | email | national_id | gender | region -#}
-{% macro col(name, kind='text', src=none, required=false, values=none, nonneg=false) -%}
+{% macro stg_column(name, kind='text', src=none, required=false, values=none, nonneg=false) -%}
     {{ return({'name': name, 'kind': kind, 'src': src or name, 'required': required,
                'values': values or [], 'nonneg': nonneg}) }}
 {%- endmacro %}
@@ -62,7 +62,7 @@
 with _l1 as (
     select
     {%- for c in cols %}
-        {{ clean('r.' ~ c.src) }} as _c_{{ c.name }},
+        {{ clean_text('r.' ~ c.src) }} as _c_{{ c.name }},
     {%- endfor %}
     {%- for c in region_cols %}
         _reg{{ loop.index }}.region_code as _r_{{ c.name }},
@@ -76,11 +76,11 @@ with _l1 as (
     from {{ raw }} as r
     {%- if stores is not none %}
     left join {{ stores }} as _st
-        on cast(_st.store_id as {{ dbt.type_string() }}) = {{ clean('r.store_id') }}
+        on cast(_st.store_id as {{ dbt.type_string() }}) = {{ clean_text('r.store_id') }}
     {%- endif %}
     {%- for c in region_cols %}
     left join ({{ region_lookup() }}) as _reg{{ loop.index }}
-        on _reg{{ loop.index }}.alias_key = {{ region_key(clean('r.' ~ c.src)) }}
+        on _reg{{ loop.index }}.alias_key = {{ region_key(clean_text('r.' ~ c.src)) }}
     {%- endfor %}
     where {{ where or '1 = 1' }}
 ),

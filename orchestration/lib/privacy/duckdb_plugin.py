@@ -1,8 +1,8 @@
 """dbt-duckdb plugin: registers the keyed-hash scalar UDF ``pii_hash(VARCHAR) -> VARCHAR``.
 
-Configured in ``profiles/profiles.yml`` (``plugins: - module: orchestration.lib.privacy.duckdb_plugin``)
-so every connection dbt opens gets the function; staging calls it through the dispatch macro
-``{{ pii_hash(expr) }}``.
+Configured in ``profiles/profiles.yml`` (``plugins:`` ``- module:``
+``orchestration.lib.privacy.duckdb_plugin``) so every connection dbt opens gets the function;
+staging calls it through the dispatch macro ``{{ pii_hash(expr) }}``.
 
 Why a Python UDF computing a real HMAC, and not something in SQL:
 
@@ -23,6 +23,7 @@ cost is one HMAC, not one Python call through the DuckDB C API.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 
@@ -51,10 +52,8 @@ def _make_udf(key: bytes):
 def register_pii_hash(conn: duckdb.DuckDBPyConnection, key: bytes | None = None) -> None:
     """Register ``pii_hash`` on ``conn`` (also usable outside dbt, e.g. in tests or landing)."""
     udf = _make_udf(pii_key() if key is None else key)
-    try:
+    with contextlib.suppress(Exception):  # not registered yet on this connection
         conn.remove_function(UDF_NAME)
-    except Exception:  # noqa: BLE001 - not registered yet on this connection
-        pass
     conn.create_function(
         UDF_NAME,
         udf,

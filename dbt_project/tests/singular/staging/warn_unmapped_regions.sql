@@ -12,8 +12,8 @@ select
     count(*) as raw_rows
 from {{ source(src, ent) }} as r
 left join ({{ region_lookup() }}) as reg
-    on reg.alias_key = {{ region_key(clean('r.region')) }}
-where {{ clean('r.region') }} is not null
+    on reg.alias_key = {{ region_key(clean_text('r.region')) }}
+where {{ clean_text('r.region') }} is not null
   and reg.region_code is null
 group by r.region
 {% if not loop.last %}union all{% endif %}

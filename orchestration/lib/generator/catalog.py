@@ -79,7 +79,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "cosmetics",
         "CS",
-        220.0,
+        160.0,
         0.60,
         0,
         1.2,
@@ -90,7 +90,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "running_gear",
         "RG",
-        480.0,
+        380.0,
         0.50,
         0,
         0.35,
@@ -101,7 +101,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "electronics",
         "EL",
-        1300.0,
+        900.0,
         0.80,
         0,
         0.25,
@@ -123,7 +123,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "apparel",
         "AP",
-        200.0,
+        150.0,
         0.50,
         0,
         0.9,

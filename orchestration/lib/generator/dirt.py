@@ -99,6 +99,7 @@ def apply(
             else:
                 f[hit] = rng.integers(TS_ISO_Z, TS_EPOCH_MS + 1, int(hit.sum()))
         valid = np.asarray(cols[c]) != np.iinfo(np.int64).min
+        cols[c] = np.where(valid, np.asarray(cols[c]) // 1000 * 1000, cols[c])  # whole seconds
         counts["ts_format_variant"] += int(((f != canonical) & valid).sum())
         fmts[c] = f
 

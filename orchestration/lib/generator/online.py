@@ -93,11 +93,20 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
     months = np.where(ps.online, np.maximum(hi - lo, 0) / 30.44, 0.0)
     buy_rate = ps.rate * ps.online_share
     k_ab = rng.poisson(months * (0.8 * buy_rate + 0.12))
-    k_br = rng.poisson(months * (0.6 + 1.5 * buy_rate))
+    k_br = rng.poisson(months * (0.35 + 1.0 * buy_rate))
     ab_p = np.repeat(np.arange(ps.n), k_ab)
     br_p = np.repeat(np.arange(ps.n), k_br)
     ab_t = ctx.instants(rng, ctx.sample_days(rng, lo[ab_p], hi[ab_p]), cat.HOUR_PROFILE_ONLINE)
     br_t = ctx.instants(rng, ctx.sample_days(rng, lo[br_p], hi[br_p]), cat.HOUR_PROFILE_ONLINE)
+    # Shoppers in a store with a shared tablet often browse on it before paying (identity trap).
+    tablet_of_store = np.full(len(ctx.stores), -1)
+    tablet_of_store[ps.tablet_store] = np.arange(len(ps.tablet_store))
+    fp = pur.take(~pur.online)
+    tab = tablet_of_store[np.maximum(fp.store, 0)]
+    on_tab = (tab >= 0) & (rng.random(len(tab)) < 0.5)
+    br_tablet = np.concatenate([np.full(len(br_p), -1), tab[on_tab]])
+    br_p = np.concatenate([br_p, fp.person[on_tab]])
+    br_t = np.concatenate([br_t, fp.ts[on_tab] - rng.integers(5, 25, on_tab.sum()) * 60 * SEC])
     ab_cat = sample_categories(rng, ps.affinity[ab_p])
     br_cat = sample_categories(rng, ps.affinity[br_p])
     ab_lines = build_baskets(ctx, ps, rng, ab_p, ab_cat, 0.2)
@@ -175,6 +184,7 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
         br_t,
         br_lines,
         n_br,
+        br_tablet,
     )
     frames.insert(0, ev_frame)
     truth = {
@@ -355,6 +365,7 @@ def _events(
     br_t,
     br_lines,
     n_br,
+    br_tablet,
 ):
     """Sessions -> events. Blocks per session in BLOCKS order; vectorised over all events."""
     cl = ctx.catalog
@@ -364,11 +375,8 @@ def _events(
     n_ab, n_pu = len(ab_p), len(pu)
 
     # Browsing on the shared in-store tablet (identity trap) by some offline-and-online people.
-    tablet_of_store = np.full(len(ctx.stores), -1)
-    tablet_of_store[ps.tablet_store] = np.arange(len(ps.tablet_store))
-    br_tab = tablet_of_store[np.maximum(ps.home_store[br_p], 0)]
-    on_tablet = (ps.home_store[br_p] >= 0) & (br_tab >= 0) & (rng.random(n_br) < 0.3)
-    br_device = np.where(on_tablet, len(ps.dev_id) + br_tab, _device_for(rng, ps, br_p))
+    on_tablet = br_tablet >= 0
+    br_device = np.where(on_tablet, len(ps.dev_id) + br_tablet, _device_for(rng, ps, br_p))
 
     person = np.concatenate([o.person[pu], ab_p, br_p])
     device = np.concatenate([o.device[pu], ab_device, br_device])
@@ -399,8 +407,8 @@ def _events(
     reason = np.concatenate([np.full(n_pu, -1), ab_reason, np.full(n_br, -1)])
     checkout_ab = np.concatenate([np.zeros(n_pu, bool), ab_checkout, np.zeros(n_br, bool)])
     B = np.zeros((S, len(BLOCKS)), dtype=np.int64)
-    B[:, 0] = rng.poisson(np.where(kind == 2, 0.8, 0.4))
-    B[:, 1] = np.where(kind == 2, 1 + rng.poisson(2.0, S), n_lines + rng.poisson(1.5, S))
+    B[:, 0] = rng.poisson(np.where(kind == 2, 0.6, 0.3))
+    B[:, 1] = np.where(kind == 2, 1 + rng.poisson(1.5, S), n_lines + rng.poisson(1.2, S))
     B[:, 2] = (kind == 2) & (rng.random(S) < 0.1)
     B[:, 3] = np.where(kind == 2, 0, n_lines)
     B[:, 4] = (kind == 1) & (reason == 0) & (rng.random(S) < 0.4)
@@ -447,14 +455,7 @@ def _events(
     sess_order[n_pu + cx_ab] = remap[cx_ab]
     is_pay = etype == 5
     ev_ts[is_pay] = o.paid_ts[sess_order[sess[is_pay]]]
-    # Tablet sessions happen in store hours: shift to 15:00 local of their day.
-    tab_sess = np.flatnonzero(np.concatenate([np.zeros(n_pu + n_ab, bool), on_tablet]))
-    if len(tab_sess):
-        d = ctx.day_of(s_start[tab_sess])
-        new = ctx.t0 + d * cat.DAY_MS + (15 * 3600 + rng.integers(0, 4 * 3600, len(d))) * SEC
-        shift = np.zeros(S, np.int64)
-        shift[tab_sess] = new - s_start[tab_sess]
-        ev_ts += shift[sess]
+    ev_ts = ev_ts // SEC * SEC  # whole seconds, like every other feed
 
     # Event attributes.
     dev_all_id = np.concatenate([ps.dev_id, ps.tablet_ids])

@@ -21,9 +21,14 @@ BATCH_ROWS = 500_000
 
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
-        config={"threads": "2", "memory_limit": "4GB", "preserve_insertion_order": "true"}
+        config={
+            "threads": "2",
+            "memory_limit": "4GB",
+            "preserve_insertion_order": "true",
+        }
     )
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -113,7 +118,7 @@ def write_entity(
     last_seq = None
     try:
         sql = line_sql(ent, dirty.table.schema, dirty.sql)
-        reader = con.execute(sql).fetch_record_batch(BATCH_ROWS)
+        reader = con.execute(sql).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             lines = batch.column(0)
             if not pa.types.is_string(lines.type):

@@ -1,8 +1,9 @@
 """dbt models, seeds, snapshots and tests as Dagster assets and asset checks."""
 
-from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -11,6 +12,11 @@ from orchestration.defs.transform.translator import LakehouseDbtTranslator
 from orchestration.lib.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, load_settings
 
 DUCKDB_WRITER_POOL = "duckdb_writer"
+# dbt is installed beside this interpreter; find it there even when the venv is not activated.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+_bin_dir = str(Path(sys.executable).parent)
+if _bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 # `dagster dev` re-parses on load; everywhere else parse once if there is no manifest yet.
@@ -32,4 +38,8 @@ def lakehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROFILES_DIR))
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROFILES_DIR),
+        dbt_executable=DBT_EXECUTABLE,
+    )

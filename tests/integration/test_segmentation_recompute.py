@@ -1,0 +1,477 @@
+"""Segmentation marts recomputed independently in plain Python, customer by customer.
+
+Builds a throw-away copy of the segmentation part of the dbt project (models/*/segmentation,
+macros/segmentation, tests/singular/segmentation, the segmentation seeds) in a temp directory,
+with two stand-in models for the inputs (fct_orders and dim_customers select hand-made rows from
+a `fixtures` schema, with the columns of docs/customer_core_models.md), so parallel work
+elsewhere in dbt_project cannot break it and nothing is written to the repository.
+
+Then recomputes from the same rows, with the rules of docs/segmentation_rules.md written out
+again in Python (no SQL, no seeds): RFM bands and 8-segment labels, lifecycle stages, membership
+tiers and gaps, the daily state history and the dormant -> active migration, and asserts
+equality for every customer (and every customer-day).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.settings import PROJECT_ROOT
+
+DBT = str(Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "dbt")
+AS_OF = date(2026, 6, 30)  # = latest order_date of the fixture: the default as-of date
+HISTORY_DAYS = 40
+
+SEGMENTATION_PATHS = [
+    "dbt_project.yml",
+    "macros/generate_schema_name.sql",
+    "macros/segmentation",
+    "models/intermediate/segmentation",
+    "models/marts/segmentation",
+    "tests/singular/segmentation",
+]
+SEED_GLOBS = ["rfm_*.csv", "lifecycle_*.csv", "membership_*.csv", "segment_tactics.csv"]
+
+PROFILE = """marketing_lakehouse:
+  target: duckdb
+  outputs:
+    duckdb:
+      type: duckdb
+      path: "{{ env_var('LAKEHOUSE_WAREHOUSE_PATH') }}"
+      threads: 2
+      settings:
+        memory_limit: "1GB"
+        threads: 2
+        TimeZone: UTC
+"""
+
+ORDER_COLUMNS = """order_id varchar, customer_id varchar, order_channel varchar,
+    sales_channel varchar, store_id varchar, device_platform varchar, status varchar,
+    ordered_at timestamp, order_date date,
+    gross_amount_cny decimal(18,2), discount_cny decimal(18,2), shipping_fee_cny decimal(18,2),
+    paid_amount_cny decimal(18,2), refunded_amount_cny decimal(18,2), net_amount_cny decimal(18,2),
+    item_count integer, is_fully_refunded boolean, has_discount boolean"""
+CUSTOMER_COLUMNS = """customer_id varchar, registered_at timestamp, first_seen_at timestamp,
+    first_order_at timestamp, last_order_at timestamp, first_order_date date, last_order_date date,
+    acquisition_channel varchar, acquisition_platform varchar, member_id varchar, is_member boolean,
+    gender varchar, is_gender_imputed boolean, order_count integer, online_order_count integer,
+    offline_order_count integer, online_share double, net_spend_cny decimal(18,2)"""
+
+
+# --------------------------------------------------------------------------- fixture data
+
+
+def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
+    """~70 customers and their orders, with customers placed on every rule edge."""
+    rng = random.Random(seed)
+    customers: list[dict] = []
+    orders: list[dict] = []
+
+    def at(d: date, hour: int = 4) -> datetime:  # 04:00 UTC = 12:00 Asia/Shanghai, same date
+        return datetime(d.year, d.month, d.day, hour)
+
+    def add_order(cid, d, net, status="paid", refunded=False, paid=None):
+        n = len(orders) + 1
+        orders.append(
+            {
+                "order_id": f"ON-{n:05d}",
+                "customer_id": cid,
+                "status": status,
+                "order_date": d,
+                "ordered_at": at(d),
+                "paid_amount_cny": Decimal(paid if paid is not None else net),
+                "net_amount_cny": Decimal(net),
+                "is_fully_refunded": refunded,
+            }
+        )
+
+    # random customers: registered over two years, 0-40 orders, some refunds / cancellations
+    for i in range(45):
+        cid = f"C{i:03d}"
+        reg = AS_OF - timedelta(days=rng.randint(0, 700))
+        offline_only = rng.random() < 0.2
+        hour = rng.choice([1, 4, 15, 17, 23])  # 16:00+ UTC is the next Shanghai day
+        customers.append(
+            {
+                "customer_id": cid,
+                "registered_at": None if offline_only else at(reg, hour),
+                "first_seen_at": at(reg, hour),
+            }
+        )
+        for _ in range(rng.choice([0, 1, 2, 3, 5, 8, 15, 40])):
+            d = AS_OF - timedelta(days=rng.randint(0, 500))
+            net = (
+                f"{rng.choice([9.9, 49.99, 50, 50.01, 120, 199.99, 200, 200.01, 999, 4999.99]):.2f}"
+            )
+            kind = rng.random()
+            if kind < 0.08:
+                add_order(cid, d, "0.00", refunded=True, paid=net)
+            elif kind < 0.12:
+                add_order(cid, d, "0.00", status="cancelled", paid="0.00")
+            else:
+                add_order(cid, d, net)
+
+    # edge customers: recency / churn days, tenure days, tiers
+    long_ago = AS_OF - timedelta(days=800)
+    for n in (29, 30, 31, 89, 90, 91, 179, 180, 181):
+        customers.append(
+            {"customer_id": f"R{n}", "registered_at": at(long_ago), "first_seen_at": at(long_ago)}
+        )
+        add_order(f"R{n}", AS_OF - timedelta(days=n), "100.00")
+    for n in (6, 7, 8, 89, 90, 91, 179, 180):
+        reg = AS_OF - timedelta(days=n)
+        customers.append(
+            {"customer_id": f"N{n}", "registered_at": at(reg), "first_seen_at": at(reg)}
+        )
+    for cid, amount in (
+        ("T1", "4999.99"),
+        ("T2", "5000.00"),
+        ("T3", "19999.99"),
+        ("T4", "20000.00"),
+    ):
+        customers.append(
+            {"customer_id": cid, "registered_at": at(long_ago), "first_seen_at": at(long_ago)}
+        )
+        add_order(cid, AS_OF - timedelta(days=3), amount)
+    # 36 purchases in the window = exactly 3 a month; 12 = exactly 1
+    for cid, k in (("F36", 36), ("F12", 12)):
+        customers.append(
+            {"customer_id": cid, "registered_at": at(long_ago), "first_seen_at": at(long_ago)}
+        )
+        for j in range(k):
+            add_order(cid, AS_OF - timedelta(days=j * 9), "80.00")
+    # the latest order of the data set is on AS_OF (default as-of date), plus an anonymous one
+    add_order("R29", AS_OF, "10.00")
+    add_order(None, AS_OF, "55.00")
+    return customers, orders
+
+
+# --------------------------------------------------------------------------- the rules, in Python
+
+
+def local_date(ts: datetime | None) -> date | None:
+    return None if ts is None else (ts + timedelta(hours=8)).date()
+
+
+def evaluate(customer: dict, orders: list[dict], d: date) -> dict:
+    """All segmentation states of one customer as of date d (docs/segmentation_rules.md)."""
+    purchases = [
+        o
+        for o in orders
+        if o["customer_id"] == customer["customer_id"]
+        and o["status"] == "paid"
+        and not o["is_fully_refunded"]
+        and o["order_date"] <= d
+    ]
+    base = local_date(customer["registered_at"]) or local_date(customer["first_seen_at"])
+    first_purchase = min((o["order_date"] for o in purchases), default=None)
+    if first_purchase is not None and (base is None or first_purchase < base):
+        base = first_purchase
+    tenure = max(0, (d - base).days) if base is not None else 0
+    n = len(purchases)
+    out = {"tenure_days": tenure, "purchase_count": n}
+    spend_window = [o for o in purchases if (d - o["order_date"]).days < 365]
+    spend = sum((o["net_amount_cny"] for o in spend_window), Decimal("0"))
+    out["spend"] = spend
+    if n == 0:
+        out.update(recency_days=None, recency_band="no_purchase", frequency_band="no_purchase")
+        out.update(monetary_band="no_purchase", segment="no_purchase", aov=None)
+        days_without = tenure
+    else:
+        last = max(o["order_date"] for o in purchases)
+        recency = (d - last).days
+        out["recency_days"] = recency
+        out["recency_band"] = (
+            "active" if recency <= 30 else "dormant" if recency >= 90 else "middle"
+        )
+        in_window = sum(1 for o in purchases if (d - o["order_date"]).days < 365)
+        months = max(Decimal(1), Decimal(min(365, tenure + 1)) * 12 / 365)
+        ppm = Decimal(in_window) / months
+        # exact comparison in integers, as documented (no rounding of the ratio)
+        lhs = in_window * 365
+        rhs_unit = max(365, min(365, tenure + 1) * 12)
+        out["frequency_band"] = (
+            "high" if lhs >= 3 * rhs_unit else "low" if lhs <= rhs_unit else "middle"
+        )
+        assert (out["frequency_band"] == "high") == (ppm >= 3 - Decimal("1e-20"))
+        total = sum((o["net_amount_cny"] for o in purchases), Decimal("0"))
+        out["aov"] = (total / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        out["monetary_band"] = (
+            "high" if total >= 200 * n else "low" if total <= 50 * n else "middle"
+        )
+        r = "active" if out["recency_band"] == "active" else "dormant"
+        f = "high" if out["frequency_band"] == "high" else "low"
+        m = "high" if out["monetary_band"] == "high" else "low"
+        out["segment"] = f"{r}_{f}_freq_{m}_value"
+        days_without = recency
+    if days_without >= 180:
+        stage = "churned"
+    elif tenure < 7:
+        stage = "new"
+    elif n == 0:
+        stage = "registered_no_purchase"
+    elif tenure < 90:
+        stage = "growth"
+    else:
+        stage = "mature"
+    out["stage"] = stage
+    tier = "diamond" if spend >= 20000 else "gold" if spend >= 5000 else "silver"
+    out["tier"] = tier
+    nxt = {"silver": Decimal("5000.00"), "gold": Decimal("20000.00")}.get(tier)
+    out["gap"] = None if nxt is None else nxt - spend
+    return out
+
+
+# --------------------------------------------------------------------------- dbt plumbing
+
+
+def make_project(tmp: Path) -> Path:
+    src = PROJECT_ROOT / "dbt_project"
+    proj = tmp / "dbt_project"
+    for rel in SEGMENTATION_PATHS:
+        s, d = src / rel, proj / rel
+        if s.is_dir():
+            shutil.copytree(s, d)
+        else:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(s, d)
+    stubs = proj / "models" / "marts" / "core"
+    stubs.mkdir(parents=True)
+    for name in ("fct_orders", "dim_customers"):
+        (stubs / f"{name}.sql").write_text(
+            f"{{{{ config(materialized='table') }}}}\nselect * from fixtures.{name}\n",
+            encoding="utf-8",
+        )
+    seeds = tmp / "seeds"
+    seeds.mkdir()
+    for pattern in SEED_GLOBS:
+        for p in (PROJECT_ROOT / "seeds").glob(pattern):
+            shutil.copy2(p, seeds / p.name)
+    shutil.copy2(
+        PROJECT_ROOT / "seeds" / "_segmentation__seeds.yml", seeds / "_segmentation__seeds.yml"
+    )
+    (tmp / "profiles").mkdir()
+    (tmp / "profiles" / "profiles.yml").write_text(PROFILE, encoding="utf-8")
+    return proj
+
+
+def load_fixtures(db: Path, customers: list[dict], orders: list[dict]) -> None:
+    con = duckdb.connect(str(db))
+    con.execute("create schema if not exists fixtures")
+    con.execute(f"create table fixtures.fct_orders ({ORDER_COLUMNS})")
+    con.execute(f"create table fixtures.dim_customers ({CUSTOMER_COLUMNS})")
+    con.executemany(
+        "insert into fixtures.fct_orders (order_id, customer_id, status, order_date, ordered_at,"
+        " paid_amount_cny, net_amount_cny, is_fully_refunded) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                o["order_id"],
+                o["customer_id"],
+                o["status"],
+                o["order_date"],
+                o["ordered_at"],
+                o["paid_amount_cny"],
+                o["net_amount_cny"],
+                o["is_fully_refunded"],
+            )
+            for o in orders
+        ],
+    )
+    con.executemany(
+        "insert into fixtures.dim_customers (customer_id, registered_at, first_seen_at)"
+        " values (?, ?, ?)",
+        [(c["customer_id"], c["registered_at"], c["first_seen_at"]) for c in customers],
+    )
+    con.close()
+
+
+def dbt(tmp: Path, proj: Path, db: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "LAKEHOUSE_WAREHOUSE_PATH": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cmd = [DBT, *args, "--project-dir", str(proj), "--profiles-dir", str(tmp / "profiles")]
+    res = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
+
+
+def rows(db: Path, sql: str) -> list[dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cur = con.execute(sql)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("segmentation")
+    proj = make_project(tmp)
+    db = tmp / "warehouse.duckdb"
+    customers, orders = make_data()
+    load_fixtures(db, customers, orders)
+    dbt(tmp, proj, db, "build", "--vars", f"{{state_history_days: {HISTORY_DAYS}}}")
+    return tmp, proj, db, customers, orders
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_as_of_marts_match_python_recompute(built):
+    _, _, db, customers, orders = built
+    rfm = {r["customer_id"]: r for r in rows(db, "select * from marts.customer_rfm")}
+    life = {r["customer_id"]: r for r in rows(db, "select * from marts.customer_lifecycle")}
+    tiers = {r["customer_id"]: r for r in rows(db, "select * from marts.customer_membership_tiers")}
+    ids = {c["customer_id"] for c in customers}
+    assert set(rfm) == set(life) == set(tiers) == ids
+    mismatches = []
+    for c in customers:
+        cid = c["customer_id"]
+        exp = evaluate(c, orders, AS_OF)
+        got = {
+            "as_of": rfm[cid]["as_of_date"],
+            "purchase_count": rfm[cid]["purchase_count"],
+            "recency_days": rfm[cid]["recency_days"],
+            "recency_band": rfm[cid]["recency_band"],
+            "frequency_band": rfm[cid]["frequency_band"],
+            "monetary_band": rfm[cid]["monetary_band"],
+            "segment": rfm[cid]["rfm_segment_code"],
+            "aov": rfm[cid]["avg_order_value_cny"],
+            "tenure_days": life[cid]["tenure_days"],
+            "stage": life[cid]["lifecycle_stage"],
+            "spend": tiers[cid]["trailing_12m_net_spend_cny"],
+            "tier": tiers[cid]["tier"],
+            "gap": tiers[cid]["gap_to_next_tier_cny"],
+        }
+        want = {k: exp[k] for k in got if k != "as_of"} | {"as_of": AS_OF}
+        if got != want:
+            mismatches.append((cid, {k: (got[k], want[k]) for k in got if got[k] != want[k]}))
+    assert not mismatches, mismatches[:10]
+    # the fixture really exercises the edges
+    assert {rfm[f"R{n}"]["recency_band"] for n in (30, 31, 89, 90)} == {
+        "active",
+        "middle",
+        "dormant",
+    }
+    assert rfm["F36"]["frequency_band"] == "high" and rfm["F12"]["frequency_band"] == "low"
+    assert [tiers[t]["tier"] for t in ("T1", "T2", "T3", "T4")] == [
+        "silver",
+        "gold",
+        "gold",
+        "diamond",
+    ]
+    assert (
+        life["R180"]["lifecycle_stage"] == "churned" and life["R179"]["lifecycle_stage"] == "mature"
+    )
+    assert [life[f"N{n}"]["lifecycle_stage"] for n in (6, 7, 180)] == [
+        "new",
+        "registered_no_purchase",
+        "churned",
+    ]
+    assert tiers["T1"]["gap_to_next_tier_text_en"] == "spend 0.01 CNY more for gold"
+
+
+def daily_expected(customers, orders) -> dict[tuple[str, date], dict]:
+    out = {}
+    for k in range(HISTORY_DAYS):
+        d = AS_OF - timedelta(days=k)
+        for c in customers:
+            reg = local_date(c["registered_at"]) or local_date(c["first_seen_at"])
+            firsts = [
+                o["order_date"]
+                for o in orders
+                if o["customer_id"] == c["customer_id"]
+                and o["status"] == "paid"
+                and not o["is_fully_refunded"]
+            ]
+            start = min([reg, *firsts])
+            if start > d:
+                continue  # the daily history starts at the customer's tenure start
+            e = evaluate(c, orders, d)
+            out[(c["customer_id"], d)] = {
+                "rfm_segment": e["segment"],
+                "recency_band": e["recency_band"],
+                "lifecycle_stage": e["stage"],
+                "membership_tier": e["tier"],
+            }
+    return out
+
+
+def daily_actual(db: Path) -> dict[tuple[str, date], dict]:
+    got = rows(
+        db,
+        "select customer_id, state_date, rfm_segment, recency_band, lifecycle_stage,"
+        " membership_tier from marts.customer_state_daily",
+    )
+    return {(r.pop("customer_id"), r.pop("state_date")): r for r in got}
+
+
+def test_daily_history_matches_python_and_recompute_is_idempotent(built):
+    tmp, proj, db, customers, orders = built
+    expected = daily_expected(customers, orders)
+    first = daily_actual(db)
+    assert first == expected
+    # an incremental run recomputes the last 7 days (delete+insert): same table afterwards
+    dbt(
+        tmp,
+        proj,
+        db,
+        "run",
+        "--select",
+        "customer_state_daily",
+        "--vars",
+        "{state_recompute_days: 7}",
+    )
+    assert daily_actual(db) == expected
+    # a backfill of an explicit range is idempotent too
+    dbt(
+        tmp,
+        proj,
+        db,
+        "run",
+        "--select",
+        "customer_state_daily",
+        "--vars",
+        "{state_start_date: '2026-06-01', state_end_date: '2026-06-10'}",
+    )
+    assert daily_actual(db) == expected
+
+
+def test_dormant_to_active_migration_matches_python(built):
+    _, _, db, customers, orders = built
+    daily = daily_expected(customers, orders)
+    got = {
+        (r["period_type"], r["period_start"], r["from_state"], r["to_state"]): r
+        for r in rows(db, "select * from marts.segment_migration where dimension = 'recency_band'")
+    }
+    # June 2026: opening snapshot May 31, closing June 30
+    opening, closing = date(2026, 5, 31), date(2026, 6, 30)
+    ids = {cid for cid, _ in daily}
+    pairs = {}
+    for cid in ids:
+        f = daily.get((cid, opening), {}).get("recency_band", "none")
+        t = daily.get((cid, closing), {}).get("recency_band", "none")
+        if (cid, opening) in daily or (cid, closing) in daily:
+            pairs[(f, t)] = pairs.get((f, t), 0) + 1
+    june = {
+        (f, t): r["customers"]
+        for (p, s, f, t), r in got.items()
+        if p == "month" and s == date(2026, 6, 1)
+    }
+    assert june == pairs
+    dormant_total = sum(n for (f, _), n in pairs.items() if f == "dormant")
+    if pairs.get(("dormant", "active")):
+        share = got[("month", date(2026, 6, 1), "dormant", "active")]["share_of_from_state"]
+        assert abs(float(share) - pairs[("dormant", "active")] / dormant_total) < 1e-6

@@ -96,7 +96,8 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
     k_br = rng.poisson(months * (0.35 + 1.0 * buy_rate))
     ab_p = np.repeat(np.arange(ps.n), k_ab)
     br_p = np.repeat(np.arange(ps.n), k_br)
-    ab_t = ctx.instants(rng, ctx.sample_days(rng, lo[ab_p], hi[ab_p]), cat.HOUR_PROFILE_ONLINE)
+    hi_buy = np.minimum(ps.churn_day, ctx.days)  # no carts (or cancelled orders) after churn
+    ab_t = ctx.instants(rng, ctx.sample_days(rng, lo[ab_p], hi_buy[ab_p]), cat.HOUR_PROFILE_ONLINE)
     br_t = ctx.instants(rng, ctx.sample_days(rng, lo[br_p], hi[br_p]), cat.HOUR_PROFILE_ONLINE)
     # Shoppers in a store with a shared tablet often browse on it before paying (identity trap).
     tablet_of_store = np.full(len(ctx.stores), -1)

@@ -71,12 +71,13 @@ class CsvParser:
         self.layout = layout
 
     # -- fast path -------------------------------------------------------------------------
-    def fast_predicate(self) -> str:
-        return (
-            "(NOT contains(line, '\"') AND NOT contains(line, chr(13)) "
+    def classify(self) -> tuple[str, dict[str, object]]:
+        sql = (
+            "SELECT line_no, line, (NOT contains(line, '\"') AND NOT contains(line, chr(13)) "
             f"AND length(line) <= {CSV_FIELD_LIMIT} AND trim(line, ' ' || chr(9)) <> '' "
-            f"AND len(string_split(line, ',')) = {self.layout.width})"
+            f"AND len(string_split(line, ',')) = {self.layout.width}) AS fast FROM _landing_lines"
         )
+        return sql, {}
 
     def fast_select(self) -> tuple[str, dict[str, object]]:
         cols = [f"p[{i + 1}]" if i is not None else "NULL" for i in self.layout.index]
@@ -91,7 +92,7 @@ class CsvParser:
             cols.append("NULL")
         sql = (
             f"SELECT {', '.join(cols)}, line_no FROM (SELECT line_no, string_split(line, ',') AS p "
-            f"FROM _landing_lines WHERE {self.fast_predicate()})"
+            "FROM _landing_class WHERE fast)"
         )
         return sql, params
 

@@ -18,7 +18,7 @@ ParseResult = tuple[list[list[str | None] | None], list[str | None] | None, list
 
 
 class Parser(Protocol):
-    def fast_predicate(self) -> str: ...
+    def classify(self) -> tuple[str, dict[str, object]]: ...
     def fast_select(self) -> tuple[str, dict[str, object]]: ...
     def parse(self, numbers: list[int], texts: list[str]) -> ParseResult: ...
 
@@ -53,6 +53,8 @@ class FileSink:
         )
         self.conn.register("_landing_lines", lines)
         try:
+            classify, params = parser.classify()
+            self.conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing_class AS {classify}", params)
             select, params = parser.fast_select()
             n = self.conn.execute(
                 f"INSERT INTO {self.table} ({self.insert_cols}) "
@@ -60,13 +62,12 @@ class FileSink:
                 {**params, **self.meta},
             ).fetchone()
             self.landed += int(n[0]) if n else 0
-            pred = parser.fast_predicate()
             slow = self.conn.execute(
-                f"SELECT line_no, line FROM _landing_lines WHERE NOT {pred} ORDER BY line_no",
-                {k: v for k, v in params.items() if f"${k}" in pred},
+                "SELECT line_no, line FROM _landing_class WHERE NOT fast ORDER BY line_no"
             ).fetchall()
         finally:
             self.conn.unregister("_landing_lines")
+            self.conn.execute("DROP TABLE IF EXISTS _landing_class")
         if slow:
             slow_numbers = [r[0] for r in slow]
             slow_texts = [r[1] for r in slow]

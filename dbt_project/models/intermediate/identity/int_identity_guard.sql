@@ -1,7 +1,12 @@
-{#- Over-merge guard. An identifier directly linked to more distinct identifiers of one type than
-    seeds/identity_rules.csv allows (e.g. a store counter phone typed in for many member cards, a
-    demo tablet with many app accounts) is excluded: all its links are dropped and it resolves to
-    no customer. One row per excluded identifier, with the most violated rule as the reason. -#}
+{#- Over-merge guard, rules in seeds/identity_rules.csv. Two kinds of rule:
+      * linked_id_type is an identifier type: the identifier is directly linked to more distinct
+        identifiers of that type than one person plausibly has (a demo tablet with many app
+        accounts, a phone typed at the till for many member cards);
+      * linked_id_type = pos_receipts_per_month: the identifier is on more POS receipts in one
+        calendar month than one shopper plausibly makes (a store counter phone keyed into
+        anonymous receipts links nothing, but would otherwise become a super-customer).
+    An excluded identifier links nothing and resolves to no customer. One row per excluded
+    identifier, with its most violated rule (highest count / threshold) as the reason. -#}
 
 with directed as (
 
@@ -23,6 +28,39 @@ counts as (
 
 ),
 
+receipt_volume as (
+
+    select id_type, id_value, max(receipt_count) as distinct_linked_count
+    from (
+        select 'phone_hash' as id_type, phone_hash as id_value,
+               {{ dbt.date_trunc('month', 'receipted_at') }} as receipt_month,
+               count(distinct receipt_id) as receipt_count
+        from {{ ref('stg_pos__receipts') }}
+        where phone_hash is not null
+        group by phone_hash, {{ dbt.date_trunc('month', 'receipted_at') }}
+        union all
+        select 'card_no', member_card_no,
+               {{ dbt.date_trunc('month', 'receipted_at') }},
+               count(distinct receipt_id)
+        from {{ ref('stg_pos__receipts') }}
+        where member_card_no is not null
+        group by member_card_no, {{ dbt.date_trunc('month', 'receipted_at') }}
+    ) as monthly
+    group by id_type, id_value
+
+),
+
+measures as (
+
+    select identifier_key, id_type, id_value, linked_id_type, distinct_linked_count
+    from counts
+    union all
+    select id_type || ':' || id_value, id_type, id_value, 'pos_receipts_per_month',
+           distinct_linked_count
+    from receipt_volume
+
+),
+
 violations as (
 
     select
@@ -36,7 +74,7 @@ violations as (
             partition by c.identifier_key
             order by c.distinct_linked_count * 1.0 / r.max_distinct_linked desc, c.linked_id_type
         ) as violation_rank
-    from counts as c
+    from measures as c
     inner join {{ ref('identity_rules') }} as r
         on r.id_type = c.id_type
         and r.linked_id_type = c.linked_id_type

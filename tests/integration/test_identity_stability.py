@@ -1,0 +1,113 @@
+"""Stable customer ids when new data arrives, and the identity change log that explains changes.
+
+A small world (300 customers x 30 days) is delivered in two halves: files dated up to day 15 (and
+undated files) first, the rest later. After each half: land + dbt build (incremental models keep
+their state in between). Then:
+* every identifier resolved after the first half keeps its customer_id after the second, unless
+  identity_change_log records the move (a merge into, or a split from, that customer);
+* customers of the first half are never logged as 'new' again, and the log grows only with the
+  second run's changes.
+
+Run: ``.venv/bin/python -m pytest tests/integration/test_identity_stability.py -s``
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from orchestration.lib.landing import land_inbox
+from orchestration.lib.settings import PROJECT_ROOT
+from tests.integration.test_identity_ground_truth import RESOLVED_SQL, _dbt, _make_project
+
+DATE_IN_NAME = re.compile(r"(20\d{6})")
+SELECT = ["--select", "+path:models/marts/core", "--indirect-selection", "cautious"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("identity_stability")
+    full, inbox, db = tmp / "full", tmp / "inbox", tmp / "warehouse.duckdb"
+    gen = subprocess.run(
+        [
+            sys.executable, "-m", "orchestration.lib.generator", "--customers", "300",
+            "--days", "30", "--start", "2026-03-01", "--seed", "11", "--out", str(full), "--quiet",
+        ],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
+    )  # fmt: skip
+    assert gen.returncode == 0, gen.stderr
+    files = [p for p in full.rglob("*") if p.is_file() and "_truth" not in p.parts]
+
+    def first_half(p) -> bool:
+        m = DATE_IN_NAME.search(p.name)
+        return m is None or m.group(1) <= "20260315"
+
+    def deliver(paths) -> None:
+        for p in paths:
+            dest = inbox / p.relative_to(full)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(p, dest)
+
+    proj = _make_project(tmp)
+    deliver([p for p in files if first_half(p)])
+    land_inbox(db, inbox)
+    b1 = _dbt(proj, db, "build", *SELECT)
+    assert b1.returncode == 0, b1.stdout[-5000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        before = dict(c.execute(RESOLVED_SQL).fetchall())
+        log1 = c.execute("select count(*) from marts.identity_change_log").fetchone()[0]
+
+    deliver([p for p in files if not first_half(p)])
+    land_inbox(db, inbox)
+    b2 = _dbt(proj, db, "build", *SELECT)
+    assert b2.returncode == 0, b2.stdout[-5000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        after = dict(c.execute(RESOLVED_SQL).fetchall())
+        log = c.execute(
+            "select changed_at, change_type, customer_id, previous_customer_id, rule "
+            "from marts.identity_change_log"
+        ).fetchall()
+    return {"before": before, "after": after, "log1": log1, "log": log}
+
+
+def test_second_half_brings_new_identifiers(two_runs):
+    assert len(two_runs["after"]) > len(two_runs["before"])
+
+
+def test_customer_ids_survive_new_data_unless_logged(two_runs):
+    before, after, log = two_runs["before"], two_runs["after"], two_runs["log"]
+    last_run = max(r[0] for r in log)
+    logged_moves = {(r[3], r[2]) for r in log if r[0] == last_run and r[1] in ("merge", "split")}
+    kept = moved_logged = 0
+    unexplained = []
+    for key, old in before.items():
+        new = after.get(key)
+        if new is None or new == old:
+            kept += new is not None
+            continue
+        if (old, new) in logged_moves:
+            moved_logged += 1
+        else:
+            unexplained.append((key, old, new))
+    print(
+        f"\nidentifiers of run 1: {len(before):,}; same customer_id after run 2: {kept:,}; "
+        f"moved with a logged merge/split: {moved_logged:,}; run-2 changes logged: "
+        f"{len(logged_moves)}"
+    )
+    assert not unexplained, unexplained[:5]
+
+
+def test_old_customers_are_not_new_again(two_runs):
+    before, log = two_runs["before"], two_runs["log"]
+    last_run = max(r[0] for r in log)
+    old_customers = set(before.values())
+    renewed = [r for r in log if r[0] == last_run and r[1] == "new" and r[2] in old_customers]
+    assert not renewed
+    assert len(log) >= two_runs["log1"]
+    first_run = [r for r in log if r[0] < last_run]
+    assert len(first_run) == two_runs["log1"], "a later run must not rewrite earlier log rows"

@@ -57,6 +57,7 @@ def land_source(
             return land_source(conn, inbox_dir, source, now=now)
     conn = conn_or_path
     loaded_at = _utc_naive(now)
+    conn.execute("SET enable_progress_bar = false")  # keep run logs clean
     ensure_tables(conn, source)
     files, ignored = discover(Path(inbox_dir), source)
     report = LandingReport(source=source, ignored=ignored)

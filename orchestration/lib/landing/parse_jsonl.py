@@ -22,10 +22,11 @@ from orchestration.lib.contract import Entity
 from .decode import RAW_LINE_CHARS, Reject
 from .parse_csv import is_blank
 
-# Lines matching this take the Python path: features DuckDB's parser accepts but RFC 8259 does
-# not, and numbers long enough to lose digits as doubles.
-# (Kept context-free for speed: a false positive only costs the slower path.)
-SUSPICIOUS = r",\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]|[0-9][0-9.eE+-]{15}"
+# Lines matching any of these take the Python path: what DuckDB's parser accepts but RFC 8259
+# does not (trailing commas, NaN/Infinity), and decimals long enough to lose digits as doubles
+# (integers of any length keep their digits). Separate patterns are much faster than one
+# alternation; a false positive (a word like 'info') only costs the slower path.
+SUSPICIOUS = (r",\s*[\]}]", r"[Nn][Aa][Nn]|[Ii][Nn][Ff]", r"\.[0-9]{15}")
 
 
 class _Num(str):
@@ -77,21 +78,26 @@ class JsonlParser:
     # -- fast path -------------------------------------------------------------------------
     def classify(self) -> tuple[str, dict[str, object]]:
         declared = ", ".join(f"'{c}'" for c in self.columns)  # contract names: plain identifiers
-        sql = (
-            "SELECT line_no, line, coalesce(CASE WHEN json_valid(line) THEN "
-            "json_type(line) = 'OBJECT' AND len(list_filter(json_keys(line), "
-            f"k -> k NOT IN ({declared}))) = 0 END, false) "
-            "AND NOT regexp_matches(line, $suspicious) AS fast FROM _landing_lines"
+        suspicious = " ".join(
+            f"AND NOT regexp_matches(line, $re{i})" for i in range(len(SUSPICIOUS))
         )
-        return sql, {"suspicious": SUSPICIOUS}
+        sql = (
+            "SELECT line_no, line, coalesce(try(json_type(line)) = 'OBJECT' "
+            "AND len(list_filter(try(json_keys(line)), "
+            f"k -> k NOT IN ({declared}))) = 0 {suspicious}, false) AS fast FROM _landing_lines"
+        )
+        return sql, {f"re{i}": rx for i, rx in enumerate(SUSPICIOUS)}
 
     def fast_select(self) -> tuple[str, dict[str, object]]:
-        cols = [f"v[{i + 1}]" for i in range(len(self.columns))]
+        # from_json parses each line once; VARCHAR fields give strings unquoted, numbers,
+        # booleans and nested values as JSON text, null as NULL.
+        struct = "{" + ", ".join(f'"{c}": "VARCHAR"' for c in self.columns) + "}"
+        cols = ", ".join(f'v."{c}"' for c in self.columns)
         sql = (
-            f"SELECT {', '.join(cols)}, NULL, line_no FROM (SELECT line_no, "
-            "json_extract_string(line, $paths) AS v FROM _landing_class WHERE fast)"
+            f"SELECT {cols}, NULL, line_no FROM (SELECT line_no, from_json(line, '{struct}') AS v "
+            "FROM _landing_class WHERE fast)"
         )
-        return sql, {"paths": [f'$."{c}"' for c in self.columns]}
+        return sql, {}
 
     # -- slow path -------------------------------------------------------------------------
     def parse(

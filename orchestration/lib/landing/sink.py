@@ -8,6 +8,7 @@ from typing import Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.lib.contract import Entity
 
@@ -51,10 +52,20 @@ class FileSink:
         lines = pa.table(
             {"line_no": pa.array(numbers, pa.int64()), "line": pa.array(texts, pa.string())}
         )
+        # Classify once (fast: the vectorised SQL path applies), then insert the fast lines
+        # from Arrow and hand the rest to the Python parser.
+        classify, params = parser.classify()
         self.conn.register("_landing_lines", lines)
         try:
-            classify, params = parser.classify()
-            self.conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing_class AS {classify}", params)
+            fast = self.conn.execute(
+                f"SELECT fast FROM ({classify}) ORDER BY line_no", params
+            ).to_arrow_table()
+        finally:
+            self.conn.unregister("_landing_lines")
+        fast_mask = fast.column(0).combine_chunks()
+        classified = lines.append_column("fast", fast_mask)
+        self.conn.register("_landing_class", classified)
+        try:
             select, params = parser.fast_select()
             n = self.conn.execute(
                 f"INSERT INTO {self.table} ({self.insert_cols}) "
@@ -62,15 +73,12 @@ class FileSink:
                 {**params, **self.meta},
             ).fetchone()
             self.landed += int(n[0]) if n else 0
-            slow = self.conn.execute(
-                "SELECT line_no, line FROM _landing_class WHERE NOT fast ORDER BY line_no"
-            ).fetchall()
         finally:
-            self.conn.unregister("_landing_lines")
-            self.conn.execute("DROP TABLE IF EXISTS _landing_class")
-        if slow:
-            slow_numbers = [r[0] for r in slow]
-            slow_texts = [r[1] for r in slow]
+            self.conn.unregister("_landing_class")
+        slow = lines.filter(pc.invert(fast_mask))
+        if slow.num_rows:
+            slow_numbers = slow.column("line_no").to_pylist()
+            slow_texts = slow.column("line").to_pylist()
             self.write(*parser.parse(slow_numbers, slow_texts))
 
     def write(

@@ -14,6 +14,7 @@ select
     coalesce(ru.customer_id, rd.customer_id, ro.customer_id) as customer_id,
     e.event_type,
     e.event_at,
+    e.session_id,
     e.platform,
     e.channel,
     e.sku,

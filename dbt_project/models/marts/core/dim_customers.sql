@@ -36,7 +36,11 @@ members as (
                      case when g.is_gender_imputed then 1 else 0 end,
                      m.registered_at, m.member_id
         ) as member_rank,
-        min(m.registered_at) over (partition by i.customer_id) as first_registered_at
+        min(m.registered_at) over (partition by i.customer_id) as first_registered_at,
+        first_value(m.register_channel) over (
+            partition by i.customer_id order by m.registered_at, m.member_id
+            rows between unbounded preceding and unbounded following
+        ) as first_register_channel
     from identifiers as i
     inner join {{ ref('stg_membership__members') }} as m
         on i.id_type = 'member_id' and m.member_id = i.id_value
@@ -50,17 +54,47 @@ primary_member as (
 
 ),
 
-first_event as (
+sessions as (
 
-    select customer_id, channel, platform
-    from (
-        select
-            customer_id, channel, platform,
-            row_number() over (partition by customer_id order by event_at, event_id) as event_rank
-        from {{ ref('int_app_events_resolved') }}
-        where channel is not null or platform is not null
-    ) as e
-    where event_rank = 1
+    -- one row per app session of the customer (events without session_id count alone)
+    select
+        customer_id,
+        coalesce(session_id, event_id) as session_key,
+        min(event_at) as session_start_at,
+        min(channel) as channel,
+        min(platform) as platform
+    from {{ ref('int_app_events_resolved') }}
+    group by customer_id, coalesce(session_id, event_id)
+
+),
+
+channel_rank as (
+
+    -- tracking tags a session with the visitor's acquisition channel, with some noise: take the
+    -- channel of most sessions, ties broken by the earliest session
+    select
+        customer_id,
+        channel,
+        row_number() over (
+            partition by customer_id order by count(*) desc, min(session_start_at), channel
+        ) as channel_rank
+    from sessions
+    where channel is not null
+    group by customer_id, channel
+
+),
+
+platform_rank as (
+
+    select
+        customer_id,
+        platform,
+        row_number() over (
+            partition by customer_id order by count(*) desc, min(session_start_at), platform
+        ) as platform_rank
+    from sessions
+    where platform is not null
+    group by customer_id, platform
 
 ),
 
@@ -108,9 +142,16 @@ select
     cast(o.last_order_date as date) as last_order_date,
     cast(coalesce(
         fe.channel,
+        case pm.first_register_channel
+            when 'douyin' then 'douyin'
+            when 'official_site' then 'official_site'
+            when 'miniprogram' then 'wechat_mp'
+            when 'app' then 'app_store'
+            when 'store' then 'offline'
+        end,
         case when fo.order_channel = 'offline' or pm.register_store_id is not null then 'offline' end
     ) as {{ dbt.type_string() }}) as acquisition_channel,
-    cast(coalesce(fe.platform, fo.device_platform) as {{ dbt.type_string() }}) as acquisition_platform,
+    cast(coalesce(fp.platform, fo.device_platform) as {{ dbt.type_string() }}) as acquisition_platform,
     cast(pm.member_id as {{ dbt.type_string() }}) as member_id,
     cast(pm.member_id is not null as boolean) as is_member,
     cast(pm.gender as {{ dbt.type_string() }}) as gender,
@@ -123,6 +164,7 @@ select
     cast(coalesce(o.net_spend_cny, 0) as decimal(18, 2)) as net_spend_cny
 from customers as c
 left join primary_member as pm on pm.customer_id = c.customer_id
-left join first_event as fe on fe.customer_id = c.customer_id
+left join channel_rank as fe on fe.customer_id = c.customer_id and fe.channel_rank = 1
+left join platform_rank as fp on fp.customer_id = c.customer_id and fp.platform_rank = 1
 left join orders as o on o.customer_id = c.customer_id
 left join first_order as fo on fo.customer_id = c.customer_id

@@ -246,6 +246,10 @@ def test_identify_expands_to_cluster_history_and_orders(lakehouse: Settings) -> 
     assert not ids & set(BOB_IDS)  # the gift giver (Bob) is not expanded
     assert ALICE_HASH in terms.hashes and BOB_HASH not in terms.hashes
     assert "110101199001011234" in terms.ids["national_id"]
+    # A request that names the account finds the same person without phone or e-mail.
+    with duckdb.connect(str(lakehouse.warehouse_path)) as con:
+        by_id = identify(con, [], [], ids=[("user_id", "U00000001")])
+    assert set(ALICE_IDS) <= by_id.id_values() and ALICE_HASH in by_id.hashes
 
 
 def test_erase_removes_person_everywhere_and_keeps_others(lakehouse: Settings) -> None:

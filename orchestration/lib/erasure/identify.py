@@ -1,8 +1,10 @@
 """Find everything that identifies the person, starting from a phone and/or an e-mail.
 
-1. Seed: the keyed hashes of the normalised phone / e-mail; rows that carry them (``phone_hash``,
-   ``email_hash`` outside raw; ``phone`` / ``email`` in raw, normalised in SQL) give the person's
-   own ids (user_id, device_id, openid, member_id, card_no) and national-ID hash.
+1. Seed: ids the request names (e.g. the account ``user_id``) and the keyed hashes of the
+   normalised phone / e-mail; rows that carry them (``phone_hash``, ``email_hash`` outside raw;
+   ``phone`` / ``email`` in raw, normalised in SQL) give the person's own ids (user_id,
+   device_id, openid, member_id, card_no) and national-ID hash. A phone seen only as an order's
+   receiver phone identifies no account (gifts): name the account with ``--id`` then.
 2. Expand: with ``int_identifiers_resolved`` the whole resolved customer cluster (and its
    customer_id, plus earlier customer_ids from any table keyed by ``identifier_key``); without
    it, a bounded walk over rows that carry two identity columns. Identifiers the over-merge
@@ -35,6 +37,7 @@ ID_COLUMNS = {
     "card_no": "card_no",
     "member_card_no": "card_no",
 }
+ID_TYPES = frozenset(ID_COLUMNS.values())
 # Hash columns that identify their row's owner. receiver_phone_hash does not: gifts.
 OWNER_HASH_COLUMNS = ("phone_hash", "email_hash", "national_id_hash")
 ORDER_COLUMNS = ("order_id", "receipt_id")
@@ -47,18 +50,27 @@ class NotAPerson(ValueError):
     """Neither a valid phone nor a valid e-mail was given."""
 
 
-def seed_terms(phones: list[str], emails: list[str], key: bytes | None = None) -> PersonTerms:
+def seed_terms(
+    phones: list[str],
+    emails: list[str],
+    key: bytes | None = None,
+    ids: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
+) -> PersonTerms:
+    """Terms from what the request gives: phones, e-mails and known ids ((id_type, value))."""
     e164 = [normalise_phone(p) for p in phones]
     mails = [normalise_email(e) for e in emails]
     bad = [p for p, n in zip(phones, e164, strict=True) if n is None]
     bad += [e for e, n in zip(emails, mails, strict=True) if n is None]
-    if bad or not (phones or emails):
-        raise NotAPerson(f"{len(bad)} value(s) are not a mainland mobile / e-mail address")
+    bad += [f"{t}:{v}" for t, v in ids if t not in ID_TYPES or len(v.strip()) < MIN_ID_LENGTH]
+    if bad or not (phones or emails or ids):
+        raise NotAPerson(f"{len(bad)} value(s) are not a mainland mobile, e-mail address or id")
     terms = PersonTerms(
         phones=tuple(sorted({p[3:] for p in e164 if p})),
         emails=tuple(sorted({e for e in mails if e})),
     )
     terms.hashes = {keyed_hash(v, key) for v in [*e164, *mails] if v}
+    for id_type, value in ids:
+        terms.add(id_type, [value.strip()])
     return terms
 
 
@@ -184,9 +196,10 @@ def identify(
     phones: list[str],
     emails: list[str],
     key: bytes | None = None,
+    ids: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
 ) -> PersonTerms:
     """All identifiers of the person in the warehouse ``conn`` (read-only use)."""
-    terms = seed_terms(phones, emails, key)
+    terms = seed_terms(phones, emails, key, ids)
     all_tables = tables(conn)
     _seed(conn, all_tables, terms, key)
     excluded = _excluded(conn, all_tables) - terms.hashes

@@ -82,6 +82,7 @@ def erase(
     emails: list[str],
     dry_run: bool = False,
     settings: Settings | None = None,
+    ids: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
 ) -> ErasureReport:
     settings = settings or load_settings()
     if not settings.warehouse_path.exists():
@@ -90,7 +91,7 @@ def erase(
     conn = connect_warehouse(settings)
     rewrites: list[rewrite.Rewrite] = []
     try:
-        terms = identify(conn, phones, emails)
+        terms = identify(conn, phones, emails, ids=ids)
         all_tables = tables(conn)
         regex = terms.sql_regex()
         match.collect_lines(conn, all_tables, terms, regex)

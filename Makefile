@@ -58,7 +58,7 @@ docs: install
 	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir ../profiles
 
 erase: install
-	$(BIN)/python -m orchestration.cli erase --phone "$(PHONE)"
+	$(BIN)/python -m orchestration.lib.erasure --phone "$(PHONE)"
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

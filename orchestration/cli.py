@@ -43,7 +43,12 @@ def _materialize(args: argparse.Namespace) -> int:
     started = time.monotonic()
     job = defs.resolve_job_def("materialize_everything")
     with DagsterInstance.get() if _has_dagster_home() else DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Step-level events at INFO; the full event stream is in the Dagster UI.
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        )
     print(build_summary(settings.warehouse_path, settings.serving_dir))
     status = "succeeded" if result.success else "FAILED"
     print(f"run {status} in {time.monotonic() - started:,.0f} s (run id {result.run_id})")
@@ -84,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--dirt-rate", type=float, default=0.02)
     gen.set_defaults(func=_generate)
-    sub.add_parser("materialize", help="materialise every asset headless").set_defaults(
-        func=_materialize
-    )
+    mat = sub.add_parser("materialize", help="materialise every asset headless")
+    mat.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    mat.set_defaults(func=_materialize)
     sub.add_parser("summary", help="print rows per layer and rejects").set_defaults(func=_summary)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -36,7 +36,10 @@ def _grouped(conn, sql: str) -> list[tuple]:
 def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
     if not warehouse_path.exists():
         return f"No warehouse at {warehouse_path} yet."
-    conn = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        conn = duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.IOException as exc:
+        return f"Warehouse {warehouse_path} is busy (another process writes it): {exc}"
     try:
         counts = layer_row_counts(conn)
         lines = ["", "=== Marketing lakehouse: run summary ==="]

@@ -19,9 +19,26 @@ if _bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
-# `dagster dev` re-parses on load; everywhere else parse once if there is no manifest yet.
-dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    """True when any model, macro, test, seed or config is newer than the parsed manifest.
+
+    A stale manifest makes the run fail on nodes it does not know, so parse again instead.
+    """
+    if not project.manifest_path.exists():
+        return True
+    parsed_at = project.manifest_path.stat().st_mtime
+    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests", "snapshots")]
+    roots += [DBT_PROJECT_DIR.parent / "seeds"]
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROFILES_DIR / "profiles.yml"]
+    for root in roots:
+        if root.is_dir():
+            files += [p for p in root.rglob("*") if p.is_file()]
+    return any(f.stat().st_mtime > parsed_at for f in files if f.exists())
+
+
+if _manifest_is_stale(dbt_project):
     dbt_project.preparer.prepare(dbt_project)
 
 

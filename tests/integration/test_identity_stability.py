@@ -72,7 +72,37 @@ def two_runs(tmp_path_factory):
             "select changed_at, change_type, customer_id, previous_customer_id, rule "
             "from marts.identity_change_log"
         ).fetchall()
-    return {"before": before, "after": after, "log1": log1, "log": log}
+
+    # Third delivery: every member record re-sent unchanged (new file bytes: rows reversed). In
+    # staging the re-sent record wins with a later _loaded_at, so identifiers seen only on member
+    # records now look "first landed" later: ids must not move.
+    resend = inbox / "membership" / "members" / "members_resend.csv"
+    header, latest = None, {}
+    for f in sorted((inbox / "membership" / "members").glob("*.csv")):
+        lines = f.read_text(encoding="utf-8-sig").splitlines()
+        header = header or lines[0]
+        for ln in lines[1:]:
+            if ln.strip():
+                latest[ln.split(",", 1)[0]] = ln  # the latest version of each member
+    rows = list(latest.values())
+    resend.write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
+    land_inbox(db, inbox)
+    b3 = _dbt(proj, db, "build", *SELECT)
+    assert b3.returncode == 0, b3.stdout[-5000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        after_resend = dict(c.execute(RESOLVED_SQL).fetchall())
+        log3 = c.execute("select count(*) from marts.identity_change_log").fetchone()[0]
+    return {
+        "before": before, "after": after, "log1": log1, "log": log,
+        "after_resend": after_resend, "log3": log3,
+    }  # fmt: skip
+
+
+def test_member_resend_changes_no_id(two_runs):
+    after, again = two_runs["after"], two_runs["after_resend"]
+    moved = [(k, after[k], again.get(k)) for k in after if again.get(k) != after[k]]
+    assert not moved, moved[:5]
+    assert two_runs["log3"] == len(two_runs["log"])
 
 
 def test_second_half_brings_new_identifiers(two_runs):

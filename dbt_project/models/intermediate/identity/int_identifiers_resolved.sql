@@ -1,12 +1,30 @@
 {#- One row per non-excluded identifier with the customer it resolves to.
 
-    Stable customer_id: every cluster (connected component) has an anchor, its identifier that the
-    lakehouse saw first: earliest first_loaded_at (when the file carrying it landed), then earliest
-    first_seen_at (event time), then the smallest identifier_key. customer_id = md5(anchor key).
-    New data lands later than existing data, so it can never displace an existing cluster's anchor:
-    a customer_id changes only when two clusters merge (the younger anchor's id retires) or a
-    cluster splits (the part without the anchor gets its own id); identity_change_log records both.
-    Excluded identifiers (int_identity_guard) are not in this model: they resolve to no customer. -#}
+    Stable customer_id = md5(anchor identifier_key). A cluster's anchor is, in this order:
+      1. an identifier that was an anchor in the previous build of this model (sticky ids: the
+         model reads its own previous state, {{ this }}, before replacing it). When a merge puts
+         several previous anchors in one cluster, the earliest seen (then smallest key) survives;
+      2. otherwise (a new cluster, or a part split off without the old anchor) the identifier the
+         lakehouse saw first: earliest first_loaded_at (when its file landed), then earliest
+         first_seen_at (event time), then the smallest identifier_key.
+    So new or re-sent data never changes an existing customer's id: only a merge (the younger
+    anchor retires) or a split (the part without the anchor gets a new id) does, and
+    identity_change_log records both. var identity_sticky_ids=false ignores the previous state
+    (unit tests; a deliberate re-keying). Excluded identifiers (int_identity_guard) are not in
+    this model: they resolve to no customer. -#}
+
+{%- set previous = none -%}
+{%- if execute and var('identity_sticky_ids', true) -%}
+    {%- set existing = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=this.identifier) -%}
+    {%- if existing is not none -%}
+        {%- set existing_columns = adapter.get_columns_in_relation(existing)
+            | map(attribute='name') | map('lower') | list -%}
+        {%- if 'anchor_identifier_key' in existing_columns -%}
+            {%- set previous = existing -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endif %}
 
 with identifiers as (
 
@@ -21,6 +39,16 @@ with identifiers as (
 
 ),
 
+previous_anchors as (
+
+    {% if previous is not none %}
+    select distinct anchor_identifier_key as identifier_key from {{ this }}
+    {% else %}
+    select cast(null as {{ dbt.type_string() }}) as identifier_key where 1 = 0
+    {% endif %}
+
+),
+
 clustered as (
 
     select
@@ -32,11 +60,17 @@ clustered as (
         c.component_label,
         row_number() over (
             partition by c.component_label
-            order by i.first_loaded_at, i.first_seen_at, i.identifier_key
+            order by
+                case when pa.identifier_key is not null then 0 else 1 end,
+                case when pa.identifier_key is not null then i.first_seen_at end,
+                i.first_loaded_at,
+                i.first_seen_at,
+                i.identifier_key
         ) as anchor_rank
     from identifiers as i
     inner join {{ ref('int_identity_components') }} as c
         on c.identifier_key = i.identifier_key
+    left join previous_anchors as pa on pa.identifier_key = i.identifier_key
 
 ),
 

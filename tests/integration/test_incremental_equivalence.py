@@ -1,0 +1,372 @@
+"""Incremental equivalence: a warehouse fed day by day (A) equals one built from everything at once
+(B), table by table, in staging, intermediate and marts.
+
+A: the generated files are copied into the inbox in BATCHES by the date token in their names
+(late records sit in later days' files, re-sent `_resend` files and a byte-identical re-delivery
+of an earlier file included), each batch landed with a simulated landing time (the morning after
+its last day, so `_loaded_at` advances like in production and the lookback windows really bound
+what is re-read) and built incrementally. B: every file, one landing, one build.
+
+Compared with EXCEPT ALL both ways on every column except those that legitimately record *how*
+or *when* the data arrived rather than what it says:
+
+* `_loaded_at`, `first_loaded_at`: landing times (A lands four times, B once).
+* `_source_file`, `_line_number`: lineage of the winning copy of a re-sent record. B lands all
+  copies at one `_loaded_at` and the spec's file/line tie-break picks one, A keeps the later
+  landed copy; the business columns of the two copies are the same and are compared.
+* `customer_id` and friends are compared *canonically*: customer ids are deliberately
+  path-dependent (md5 of the cluster's first-landed anchor, sticky across builds), so every id is
+  replaced by the smallest identifier_key of its cluster in that build. Same clusters <=> same
+  canonical ids. `anchor_identifier_key` (the preimage of customer_id) is dropped for the same
+  reason.
+* Whole tables that are logs of the path itself: `identity_change_log` and
+  `int_identity_mapping_history` (merges/splits seen between batches; B sees none) and
+  `cart_recall_triggers` (a decision taken with the batch known at the time; B sees one batch).
+
+State history (`customer_state_daily`, and `segment_migration` built from it) is compared
+separately: A's incremental runs set `state_recompute_days` to the batch interval plus the
+generator's maximum lateness (5 days), because the model recomputes only that many trailing days
+(the default 7 fits a daily cadence, see docs/operations.md "Late data and lookback"). Within that
+window A and B must agree; before it they differ because the state of an old day is not
+point-in-time for refunds (a KNOWN GAP, strict xfail below: fix it and the xfail fails, remove it).
+Days A has before B's first state_date are retention (B's full build starts at as-of - 89 days).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.conftest import TEST_PII_KEY
+
+CUSTOMERS, DAYS, START, SEED = 300, 20, "2026-01-01", 11
+BATCHES = 4
+MAX_LATENESS_DAYS = 5  # orchestration/lib/generator/dirt.py: late delivery 1-5 days
+LAYERS = ("staging", "intermediate", "marts")
+EXCLUDED_COLUMNS = {
+    "_loaded_at",
+    "first_loaded_at",
+    "_source_file",
+    "_line_number",
+    "anchor_identifier_key",
+    "triggered_at",
+}
+CUSTOMER_ID_COLUMNS = {"customer_id", "previous_customer_id"}
+PATH_LOG_TABLES = {
+    "marts.identity_change_log",
+    "intermediate.int_identity_mapping_history",
+    "marts.cart_recall_triggers",
+}
+DATE_TOKEN = re.compile(r"_(\d{8})")
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+# --------------------------------------------------------------------------- building
+
+
+def data_files(inbox: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in inbox.rglob("*")
+        if p.is_file() and not p.relative_to(inbox).parts[0].startswith("_")
+    )
+
+
+def date_token(path: Path) -> date:
+    """The delivery day: the last YYYYMMDD token of the file name."""
+    tokens = DATE_TOKEN.findall(path.name)
+    assert tokens, path
+    return datetime.strptime(tokens[-1], "%Y%m%d").date()
+
+
+def copy_into(files: list[Path], src_root: Path, dst_root: Path) -> None:
+    for f in files:
+        target = dst_root / f.relative_to(src_root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, target)
+
+
+def dbt_build(data_dir: Path, work: Path, vars_: dict | None = None) -> float:
+    """`dbt build` without data tests (models, seeds, snapshots) into data_dir's warehouse.
+
+    A private target/log path keeps parallel dbt runs of other sessions out of our way.
+    """
+    import json
+
+    env = {
+        **os.environ,
+        "LAKEHOUSE_DATA_DIR": str(data_dir),
+        "LAKEHOUSE_WAREHOUSE_PATH": str(data_dir / "warehouse" / "lakehouse.duckdb"),
+        "LAKEHOUSE_DUCKDB_TEMP_DIR": str(data_dir / "warehouse" / "duckdb_tmp"),
+        "LAKEHOUSE_PII_KEY": TEST_PII_KEY,
+        "LAKEHOUSE_DUCKDB_MEMORY_LIMIT": "2GB",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    cmd = [
+        DBT,
+        "build",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "-q",
+    ]
+    if vars_:
+        cmd += ["--vars", json.dumps(vars_)]
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return time.monotonic() - started
+
+
+def land(data_dir: Path, landed_at: datetime) -> None:
+    from orchestration.lib.landing import loader
+
+    warehouse = data_dir / "warehouse" / "lakehouse.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    loader.land_inbox(warehouse, data_dir / "inbox", now=landed_at)
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _tables(conn, catalog: str) -> list[str]:
+    rows = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        f"where table_catalog = '{catalog}' and table_schema in {LAYERS!r} order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _columns(conn, catalog: str, table: str) -> list[str]:
+    schema, name = table.split(".")
+    rows = conn.execute(
+        "select column_name from information_schema.columns where table_catalog = ? "
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [catalog, schema, name],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _canon_map(conn, catalog: str) -> None:
+    conn.execute(
+        f"create or replace temp table canon_{catalog} as "
+        "select customer_id, min(identifier_key) as canon "
+        f"from {catalog}.intermediate.int_identifiers_resolved group by customer_id"
+    )
+
+
+def _projection(catalog: str, table: str, columns: list[str], canonical: bool = True) -> str:
+    select, joins = [], []
+    for i, c in enumerate(columns):
+        if canonical and c in CUSTOMER_ID_COLUMNS:
+            joins.append(f'left join canon_{catalog} as m{i} on m{i}.customer_id = t."{c}"')
+            # an id no longer in the resolved map (retired) keeps its raw value: it still
+            # only matches the other side if both builds retired the same id
+            select.append(f'coalesce(m{i}.canon, \'retired:\' || t."{c}") as "{c}"')
+        else:
+            select.append(f't."{c}"')
+    return f"select {', '.join(select)} from {catalog}.{table} as t {' '.join(joins)}"
+
+
+def compare_warehouses(
+    a_path: Path,
+    b_path: Path,
+    excluded_columns: set[str] = EXCLUDED_COLUMNS,
+    excluded_tables: set[str] = PATH_LOG_TABLES,
+    canonical_customers: bool = True,
+) -> dict[str, object]:
+    """{table: problem} for every table of LAYERS that differs; {} when all are identical."""
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"attach '{a_path}' as a (read_only)")
+        conn.execute(f"attach '{b_path}' as b (read_only)")
+        if canonical_customers:
+            _canon_map(conn, "a")
+            _canon_map(conn, "b")
+        problems: dict[str, object] = {}
+        ta, tb = _tables(conn, "a"), _tables(conn, "b")
+        if set(ta) != set(tb):
+            problems["<tables>"] = {
+                "only_a": sorted(set(ta) - set(tb)),
+                "only_b": sorted(set(tb) - set(ta)),
+            }
+        for table in sorted(set(ta) & set(tb) - excluded_tables):
+            cols_a, cols_b = _columns(conn, "a", table), _columns(conn, "b", table)
+            if cols_a != cols_b:
+                problems[table] = {"columns_a": cols_a, "columns_b": cols_b}
+                continue
+            cols = [c for c in cols_a if c not in excluded_columns]
+            qa = _projection("a", table, cols, canonical_customers)
+            qb = _projection("b", table, cols, canonical_customers)
+            only_a = conn.execute(f"select count(*) from ({qa} except all {qb})").fetchone()[0]
+            only_b = conn.execute(f"select count(*) from ({qb} except all {qa})").fetchone()[0]
+            if only_a or only_b:
+                sample = conn.execute(f"{qa} except all {qb} limit 3").fetchall()
+                sample_b = conn.execute(f"{qb} except all {qa} limit 3").fetchall()
+                problems[table] = {
+                    "only_in_a": only_a,
+                    "only_in_b": only_b,
+                    "columns": cols,
+                    "sample_a": sample,
+                    "sample_b": sample_b,
+                }
+        return problems
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- the builds
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, object]:
+    from orchestration.lib.generator import generate
+
+    tmp_path = tmp_path_factory.mktemp("equivalence")
+    gen = tmp_path / "generated"
+    generate(
+        customers=CUSTOMERS,
+        days=DAYS,
+        start=START,
+        seed=SEED,
+        out=gen,
+        dirt_rate=0.05,
+        progress=False,
+    )
+    files = data_files(gen)
+    # a byte-identical re-delivery of an early file, under another name, in a later batch
+    early = sorted((gen / "app" / "events").glob("events_*.jsonl"))[1]
+    again = early.with_name(early.stem + "_again_20260115.jsonl")
+    shutil.copy2(early, again)
+    files.append(again)
+
+    days = sorted({date_token(f) for f in files})
+    per_batch = -(-len(days) // BATCHES)
+    batches = [days[i : i + per_batch] for i in range(0, len(days), per_batch)]
+    recompute = per_batch + MAX_LATENESS_DAYS + 1
+
+    def morning_after(day: date) -> datetime:
+        return datetime.combine(
+            day + timedelta(days=1), datetime.min.time(), tzinfo=UTC
+        ) + timedelta(hours=1)
+
+    timings: dict[str, float] = {}
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    for k, batch in enumerate(batches):
+        wanted = set(batch)
+        copy_into([f for f in files if date_token(f) in wanted], gen, a_dir / "inbox")
+        land(a_dir, morning_after(batch[-1]))
+        timings[f"A{k}"] = dbt_build(
+            a_dir, tmp_path / "work_a", {"state_recompute_days": recompute}
+        )
+
+    copy_into(files, gen, b_dir / "inbox")
+    land(b_dir, morning_after(days[-1]))
+    timings["B"] = dbt_build(b_dir, tmp_path / "work_b")
+    print("\ndbt build seconds:", {k: round(v, 1) for k, v in timings.items()})
+    return {
+        "a": a_dir / "warehouse" / "lakehouse.duckdb",
+        "b": b_dir / "warehouse" / "lakehouse.duckdb",
+        "recompute_days": recompute,
+    }
+
+
+def _state_window(path: Path, recompute_days: int) -> tuple[date, date]:
+    """(first date B's full build covers, first date A's last incremental run recomputed)."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        first, last = conn.execute(
+            "select min(state_date), max(state_date) from marts.customer_state_daily"
+        ).fetchone()
+    return first, last - timedelta(days=recompute_days - 1)
+
+
+# --------------------------------------------------------------------------- the tests
+
+STATE_HISTORY_TABLES = {"marts.customer_state_daily", "marts.segment_migration"}
+
+
+@pytest.mark.slow
+def test_every_table_but_state_history_is_identical(builds):
+    problems = compare_warehouses(
+        builds["a"], builds["b"], excluded_tables=PATH_LOG_TABLES | STATE_HISTORY_TABLES
+    )
+    with duckdb.connect(str(builds["a"]), read_only=True) as conn:
+        tables = _tables(conn, "lakehouse")
+        assert conn.execute("select count(*) from staging.stg_app__events").fetchone()[0] > 0
+    compared = len(set(tables) - PATH_LOG_TABLES - STATE_HISTORY_TABLES)
+    print(f"\ncompared {compared} tables of {LAYERS}; differing: {sorted(problems)}")
+    assert problems == {}, problems
+
+
+def _state_diff(builds, since: date) -> dict[str, int]:
+    cols = (
+        "state_date, rfm_segment, recency_band, frequency_band, monetary_band, "
+        "lifecycle_stage, membership_tier, tenure_days, days_since_last_purchase, "
+        "trailing_12m_net_spend_cny"
+    )
+    conn = duckdb.connect()
+    try:
+        out = {}
+        for cat in ("a", "b"):
+            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+            _canon_map(conn, cat)
+        q = {
+            cat: f"select m.canon, {cols} from {cat}.marts.customer_state_daily as t "
+            f"left join canon_{cat} as m on m.customer_id = t.customer_id "
+            f"where state_date >= date '{since}'"
+            for cat in ("a", "b")
+        }
+        out["only_in_a"] = conn.execute(
+            f"select count(*) from ({q['a']} except all {q['b']})"
+        ).fetchone()[0]
+        out["only_in_b"] = conn.execute(
+            f"select count(*) from ({q['b']} except all {q['a']})"
+        ).fetchone()[0]
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_state_history_is_identical_within_the_recompute_window(builds):
+    """customer_state_daily recomputes its trailing `state_recompute_days`: those days must be
+    identical. (Older days of A are kept from earlier runs; B's full build starts at as-of - 89:
+    rows before B's first date are retention, not content, and are not compared.)"""
+    _, recomputed_from = _state_window(builds["b"], builds["recompute_days"])
+    diff = _state_diff(builds, recomputed_from)
+    print(f"\ncustomer_state_daily since {recomputed_from}: {diff}")
+    assert diff == {"only_in_a": 0, "only_in_b": 0}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "KNOWN GAP (segmentation): customer_state_daily is not point-in-time for refunds. A "
+        "state_date's RFM/lifecycle use fct_orders' *current* is_fully_refunded / net amounts, "
+        "so a refund completed after the recompute window rewrites old days in a full build but "
+        "not in an incremental one (e.g. order on day 3 refunded on day 16). Fix: evaluate "
+        "refunds as of eval_date (completed_at <= eval_date) in segmentation_customer_states."
+    ),
+)
+def test_state_history_is_identical_before_the_recompute_window(builds):
+    first_common, _ = _state_window(builds["b"], builds["recompute_days"])
+    diff = _state_diff(builds, first_common)
+    print(f"\ncustomer_state_daily since {first_common}: {diff}")
+    assert diff == {"only_in_a": 0, "only_in_b": 0}

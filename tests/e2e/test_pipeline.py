@@ -15,66 +15,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import TEST_PII_KEY
-
-CUSTOMERS, DAYS = 400, 45
-
-
-def _materialize():
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("materialize_everything")
-    with DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+from tests.conftest import TEST_PII_KEY, materialize_everything, table_counts
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from orchestration.lib.generator import generate
-
+def built(pipeline_build, tmp_path_factory):
+    """The shared build, copied so this module may drop files into its inbox."""
     data_dir = tmp_path_factory.mktemp("e2e")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAKEHOUSE_DATA_DIR", str(data_dir))
-        mp.setenv("LAKEHOUSE_PII_KEY", TEST_PII_KEY)
-        for var in ("LAKEHOUSE_WAREHOUSE_PATH", "LAKEHOUSE_INBOX_DIR", "LAKEHOUSE_SERVING_DIR"):
-            mp.delenv(var, raising=False)
-        inbox = data_dir / "inbox"
-        generate(
-            customers=CUSTOMERS, days=DAYS, start="2026-01-01", seed=7, out=inbox,
-            dirt_rate=0.03, progress=False,
-        )
-        first = _materialize()
-        warehouse = data_dir / "warehouse" / "lakehouse.duckdb"
-        counts_after_first = _table_counts(warehouse)
-        second = _materialize()
-        counts_after_second = _table_counts(warehouse)
-        yield {
-            "data_dir": data_dir,
-            "inbox": inbox,
-            "warehouse": warehouse,
-            "first": first,
-            "second": second,
-            "counts_first": counts_after_first,
-            "counts_second": counts_after_second,
-            "mp": mp,
-        }
-
-
-def _table_counts(warehouse: Path) -> dict[str, int]:
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = conn.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema not in ('information_schema', 'pg_catalog')"
-        ).fetchall()
-        return {
-            f"{s}.{t}": conn.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
-            for s, t in tables
-        }
-    finally:
-        conn.close()
+    shutil.copytree(pipeline_build["data_dir"], data_dir, dirs_exist_ok=True)
+    return {
+        **pipeline_build,
+        "data_dir": data_dir,
+        "inbox": data_dir / "inbox",
+        "warehouse": data_dir / "warehouse" / "lakehouse.duckdb",
+    }
 
 
 def test_pipeline_materialises_everything(built):
@@ -127,12 +81,12 @@ def test_corrupted_and_redelivered_files(built):
     (orders_dir / "orders_corrupted.csv").write_bytes(
         (header + "\n").encode() + b"\xff\xfe garbage,,\n" + b"only,three,fields\n"
     )
-    before = _table_counts(warehouse)
+    before = table_counts(warehouse)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAKEHOUSE_DATA_DIR", str(built["data_dir"]))
-        result = _materialize()
+        result = materialize_everything()
     assert result.success
-    after = _table_counts(warehouse)
+    after = table_counts(warehouse)
     assert after["raw.shop_orders"] == before["raw.shop_orders"]
     assert after["raw._rejects"] == before["raw._rejects"] + 2
     conn = duckdb.connect(str(warehouse), read_only=True)

@@ -47,3 +47,13 @@ def test_landing_assets_carry_source_freshness_policies():
     for e in ENTITIES:
         node = graph.get(AssetKey(["raw", e.raw_table]))
         assert node.freshness_policy is not None, e.raw_table
+
+
+def test_marts_carry_freshness_policies_from_dbt_config():
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    marts = [k for k in graph.get_all_asset_keys() if k.path[0] == "marts"]
+    assert marts
+    missing = [k for k in marts if graph.get(k).freshness_policy is None]
+    assert missing == []

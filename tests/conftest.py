@@ -74,8 +74,13 @@ def pipeline_build(tmp_path_factory):
             mp.delenv(var, raising=False)
         inbox = data_dir / "inbox"
         generate(
-            customers=PIPELINE_CUSTOMERS, days=PIPELINE_DAYS, start="2026-01-01", seed=7,
-            out=inbox, dirt_rate=0.03, progress=False,
+            customers=PIPELINE_CUSTOMERS,
+            days=PIPELINE_DAYS,
+            start="2026-01-01",
+            seed=7,
+            out=inbox,
+            dirt_rate=0.03,
+            progress=False,
         )
         warehouse = data_dir / "warehouse" / "lakehouse.duckdb"
         first = materialize_everything()

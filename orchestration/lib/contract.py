@@ -35,70 +35,134 @@ def _e(source, name, fmt, columns, required, pii=()):
 
 
 ENTITIES: tuple[Entity, ...] = (
-    _e("app", "events", "jsonl",
-       "event_id event_type event_time user_id device_id openid platform channel session_id sku "
-       "category price_cny quantity dwell_ms search_query stock_status error_code order_id",
-       "event_id event_type event_time device_id"),
-    _e("shop", "orders", "csv",
-       "order_id user_id device_id order_time status channel platform region receiver_phone "
-       "items_amount_cny discount_cny coupon_cny shipping_fee_cny pay_amount_cny",
-       "order_id user_id order_time status items_amount_cny pay_amount_cny",
-       pii=("receiver_phone",)),
-    _e("shop", "order_items", "csv",
-       "order_id line_no sku category brand quantity unit_price_cny discount_cny",
-       "order_id line_no sku category quantity unit_price_cny"),
-    _e("shop", "payments", "csv",
-       "payment_id order_id paid_time method amount_cny status",
-       "payment_id order_id paid_time amount_cny"),
-    _e("shop", "refunds", "csv",
-       "refund_id order_id sku refund_type amount_cny requested_time completed_time reason",
-       "refund_id order_id amount_cny requested_time"),
-    _e("membership", "members", "csv",
-       "member_id card_no user_id phone email national_id gender birth_date register_time "
-       "register_channel register_store_id region",
-       "member_id card_no register_time",
-       pii=("phone", "email", "national_id")),
-    _e("membership", "points_ledger", "csv",
-       "entry_id member_id points reason occurred_time order_id",
-       "entry_id member_id points occurred_time"),
-    _e("membership", "level_changes", "csv",
-       "change_id member_id from_level to_level changed_time",
-       "change_id member_id to_level changed_time"),
-    _e("pos", "receipts", "csv",
-       "receipt_id store_id receipt_time member_card_no phone total_cny discount_cny "
-       "payment_method assistant_id",
-       "receipt_id store_id receipt_time total_cny",
-       pii=("phone",)),
-    _e("pos", "receipt_lines", "csv",
-       "receipt_id line_no sku category brand quantity unit_price_cny discount_cny",
-       "receipt_id line_no sku category quantity unit_price_cny"),
-    _e("pos", "footfall", "csv",
-       "store_id sensor_id hour_start entries exits",
-       "store_id sensor_id hour_start entries"),
-    _e("pos", "assistant_interactions", "csv",
-       "interaction_id store_id assistant_id interaction_time member_card_no phone "
-       "interaction_type duration_s",
-       "interaction_id store_id assistant_id interaction_time",
-       pii=("phone",)),
-    _e("logistics", "shipments", "csv",
-       "shipment_id order_id carrier region receiver_phone promised_time shipped_time "
-       "delivered_time preferred_slot",
-       "shipment_id order_id",
-       pii=("receiver_phone",)),
-    _e("social", "tags", "jsonl",
-       "platform phone tag confidence observed_time",
-       "platform phone tag observed_time",
-       pii=("phone",)),
-    _e("dmp", "segments", "csv",
-       "device_id segment_code score valid_from valid_to",
-       "device_id segment_code valid_from"),
+    _e(
+        "app",
+        "events",
+        "jsonl",
+        "event_id event_type event_time user_id device_id openid platform channel session_id sku "
+        "category price_cny quantity dwell_ms search_query stock_status error_code order_id",
+        "event_id event_type event_time device_id",
+    ),
+    _e(
+        "shop",
+        "orders",
+        "csv",
+        "order_id user_id device_id order_time status channel platform region receiver_phone "
+        "items_amount_cny discount_cny coupon_cny shipping_fee_cny pay_amount_cny",
+        "order_id user_id order_time status items_amount_cny pay_amount_cny",
+        pii=("receiver_phone",),
+    ),
+    _e(
+        "shop",
+        "order_items",
+        "csv",
+        "order_id line_no sku category brand quantity unit_price_cny discount_cny",
+        "order_id line_no sku category quantity unit_price_cny",
+    ),
+    _e(
+        "shop",
+        "payments",
+        "csv",
+        "payment_id order_id paid_time method amount_cny status",
+        "payment_id order_id paid_time amount_cny",
+    ),
+    _e(
+        "shop",
+        "refunds",
+        "csv",
+        "refund_id order_id sku refund_type amount_cny requested_time completed_time reason",
+        "refund_id order_id amount_cny requested_time",
+    ),
+    _e(
+        "membership",
+        "members",
+        "csv",
+        "member_id card_no user_id phone email national_id gender birth_date register_time "
+        "register_channel register_store_id region",
+        "member_id card_no register_time",
+        pii=("phone", "email", "national_id"),
+    ),
+    _e(
+        "membership",
+        "points_ledger",
+        "csv",
+        "entry_id member_id points reason occurred_time order_id",
+        "entry_id member_id points occurred_time",
+    ),
+    _e(
+        "membership",
+        "level_changes",
+        "csv",
+        "change_id member_id from_level to_level changed_time",
+        "change_id member_id to_level changed_time",
+    ),
+    _e(
+        "pos",
+        "receipts",
+        "csv",
+        "receipt_id store_id receipt_time member_card_no phone total_cny discount_cny "
+        "payment_method assistant_id",
+        "receipt_id store_id receipt_time total_cny",
+        pii=("phone",),
+    ),
+    _e(
+        "pos",
+        "receipt_lines",
+        "csv",
+        "receipt_id line_no sku category brand quantity unit_price_cny discount_cny",
+        "receipt_id line_no sku category quantity unit_price_cny",
+    ),
+    _e(
+        "pos",
+        "footfall",
+        "csv",
+        "store_id sensor_id hour_start entries exits",
+        "store_id sensor_id hour_start entries",
+    ),
+    _e(
+        "pos",
+        "assistant_interactions",
+        "csv",
+        "interaction_id store_id assistant_id interaction_time member_card_no phone "
+        "interaction_type duration_s",
+        "interaction_id store_id assistant_id interaction_time",
+        pii=("phone",),
+    ),
+    _e(
+        "logistics",
+        "shipments",
+        "csv",
+        "shipment_id order_id carrier region receiver_phone promised_time shipped_time "
+        "delivered_time preferred_slot",
+        "shipment_id order_id",
+        pii=("receiver_phone",),
+    ),
+    _e(
+        "social",
+        "tags",
+        "jsonl",
+        "platform phone tag confidence observed_time",
+        "platform phone tag observed_time",
+        pii=("phone",),
+    ),
+    _e(
+        "dmp",
+        "segments",
+        "csv",
+        "device_id segment_code score valid_from valid_to",
+        "device_id segment_code valid_from",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))
 
 # Columns every raw table carries besides the declared ones (see docs/input_contract.md).
 RAW_METADATA_COLUMNS: tuple[str, ...] = (
-    "_extra", "_source_file", "_file_sha256", "_line_number", "_loaded_at",
+    "_extra",
+    "_source_file",
+    "_file_sha256",
+    "_line_number",
+    "_loaded_at",
 )
 RAW_SCHEMA = "raw"
 

@@ -1,4 +1,4 @@
-"""The short report `make run` ends with: rows per layer, what was rejected and why, where things are."""
+"""The report `make run` ends with: rows per layer, what was rejected and why, where things are."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
             lines.append(f"{schema:<13} {len(visible):>3} tables {sum(visible.values()):>12,} rows")
         rejects = _grouped(
             conn,
-            "select entity, reason, count(*) from raw._rejects group by all order by 3 desc limit 15",
+            "select entity, reason, count(*) from raw._rejects "
+            "group by all order by 3 desc limit 15",
         )
         lines.append(f"landing rejects: {sum(r[2] for r in rejects):,} rows")
         lines += [f"  {e:<28} {reason[:60]:<60} {n:>9,}" for e, reason, n in rejects]
@@ -65,9 +66,7 @@ def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
         quarantined.sort(key=lambda r: -r[2])
         lines.append(f"staging quarantine: {sum(r[2] for r in quarantined):,} rows")
         lines += [f"  {e:<28} {reason[:60]:<60} {n:>9,}" for e, reason, n in quarantined[:15]]
-        dup = _grouped(
-            conn, "select count(*) from raw._file_deliveries where status = 'duplicate'"
-        )
+        dup = _grouped(conn, "select count(*) from raw._file_deliveries where status = 'duplicate'")
         if dup:
             lines.append(f"re-delivered files skipped: {dup[0][0]:,}")
         lines.append(f"warehouse (live, do not point BI here): {warehouse_path}")

@@ -14,8 +14,19 @@ from tests.conftest import TEST_PII_KEY
 
 # Mainland mobile number segments (MIIT allocations), as an attacker would enumerate them.
 MOBILE_PREFIXES = [
-    *range(130, 140), 145, 147, 149, *range(150, 154), *range(155, 160), 162, 165, 166, 167,
-    *range(170, 179), *range(180, 190), *range(190, 200),
+    *range(130, 140),
+    145,
+    147,
+    149,
+    *range(150, 154),
+    *range(155, 160),
+    162,
+    165,
+    166,
+    167,
+    *range(170, 179),
+    *range(180, 190),
+    *range(190, 200),
 ]
 SAMPLE_PER_PREFIX = 400
 
@@ -30,8 +41,10 @@ def _staged_phone_hashes(warehouse) -> set[str]:
         hashes: set[str] = set()
         for schema, table, column in columns:
             hashes |= {
-                v for (v,) in conn.execute(
-                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                v
+                for (v,) in conn.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" '
+                    f'where "{column}" is not null'
                 ).fetchall()
             }
         return hashes
@@ -98,8 +111,10 @@ def test_serving_file_holds_no_hash_of_a_known_number_without_the_key(pipeline_b
         values: set[str] = set()
         for schema, table, column in columns:
             values |= {
-                v for (v,) in conn.execute(
-                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                v
+                for (v,) in conn.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" '
+                    f'where "{column}" is not null'
                 ).fetchall()
             }
     finally:

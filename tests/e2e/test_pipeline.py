@@ -60,9 +60,11 @@ def test_every_line_of_every_file_is_accounted_for(built):
             "where lines <> rows_landed + rows_rejected"
         ).fetchall()
         assert bad == []
-        landed = dict(conn.execute(
-            "select entity, sum(rows_landed) from raw._file_ledger group by 1"
-        ).fetchall())
+        landed = dict(
+            conn.execute(
+                "select entity, sum(rows_landed) from raw._file_ledger group by 1"
+            ).fetchall()
+        )
         from orchestration.lib.contract import ENTITIES
 
         for e in ENTITIES:
@@ -91,10 +93,13 @@ def test_corrupted_and_redelivered_files(built):
     assert after["raw._rejects"] == before["raw._rejects"] + 2
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
-        statuses = dict(conn.execute(
-            "select regexp_extract(path, '[^/]+$'), status from raw._file_deliveries "
-            "where path like '%orders_redelivered_copy.csv' or path like '%orders_corrupted.csv'"
-        ).fetchall())
+        statuses = dict(
+            conn.execute(
+                "select regexp_extract(path, '[^/]+$'), status from raw._file_deliveries "
+                "where path like '%orders_redelivered_copy.csv' "
+                "or path like '%orders_corrupted.csv'"
+            ).fetchall()
+        )
     finally:
         conn.close()
     assert statuses["orders_redelivered_copy.csv"] == "duplicate"

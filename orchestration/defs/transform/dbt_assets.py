@@ -1,6 +1,5 @@
 """dbt models, seeds, snapshots and tests as Dagster assets and asset checks."""
 
-
 import os
 import sys
 from pathlib import Path

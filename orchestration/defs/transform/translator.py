@@ -29,7 +29,9 @@ def freshness_policy_from(freshness: Mapping[str, Any] | None) -> FreshnessPolic
     fail = _hours(freshness.get("error_after"))
     if fail is None:
         return None
-    return FreshnessPolicy.time_window(fail_window=fail, warn_window=_hours(freshness.get("warn_after")))
+    return FreshnessPolicy.time_window(
+        fail_window=fail, warn_window=_hours(freshness.get("warn_after"))
+    )
 
 
 class LakehouseDbtTranslator(DagsterDbtTranslator):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -19,10 +20,8 @@ class PeakRssSampler:
         root = psutil.Process()
         total = 0
         for proc in [root, *root.children(recursive=True)]:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                 total += proc.memory_info().rss
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                pass
         return total
 
     def _run(self) -> None:

@@ -68,9 +68,14 @@ def _stage(name: str, fn, rows_fn=None) -> StageResult:
 def _dbt(settings: Settings, *args: str, target_path: Path) -> dict:
     env = {**os.environ, **settings.dbt_env()}
     cmd = [
-        str(Path(sys.executable).with_name("dbt")), *args,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
-        "--target-path", str(target_path),
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target-path",
+        str(target_path),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -129,8 +134,13 @@ def run_bench(scale: str, out_dir: Path | None = None) -> dict:
 
     def gen():
         report = generate(
-            customers=customers, days=days + 1, start=BENCH_START, seed=42, out=generated,
-            dirt_rate=0.02, progress=True,
+            customers=customers,
+            days=days + 1,
+            start=BENCH_START,
+            seed=42,
+            out=generated,
+            dirt_rate=0.02,
+            progress=True,
         )
         return {"report": str(report)[:500]}
 
@@ -147,14 +157,28 @@ def run_bench(scale: str, out_dir: Path | None = None) -> dict:
         publish_marts(settings.warehouse_path, settings.serving_dir)
 
     stages.append(_stage("land", land, lambda: _warehouse_rows(settings, "raw")))
-    stages.append(_stage(
-        "dbt build (models, seeds)",
-        lambda: _dbt(settings, "build", "--exclude", "resource_type:test",
-                     "resource_type:unit_test", target_path=target),
-        lambda: _warehouse_rows(settings, "marts"),
-    ))
-    stages.append(_stage("dbt tests", lambda: _dbt(
-        settings, "test", "--exclude", "resource_type:unit_test", target_path=target)))
+    stages.append(
+        _stage(
+            "dbt build (models, seeds)",
+            lambda: _dbt(
+                settings,
+                "build",
+                "--exclude",
+                "resource_type:test",
+                "resource_type:unit_test",
+                target_path=target,
+            ),
+            lambda: _warehouse_rows(settings, "marts"),
+        )
+    )
+    stages.append(
+        _stage(
+            "dbt tests",
+            lambda: _dbt(
+                settings, "test", "--exclude", "resource_type:unit_test", target_path=target
+            ),
+        )
+    )
     stages.append(_stage("publish", publish))
     full_seconds = sum(s.seconds for s in stages if s.name != "generate")
 
@@ -164,11 +188,23 @@ def run_bench(scale: str, out_dir: Path | None = None) -> dict:
         shutil.move(path, settings.inbox_dir / rel)
     incremental = [
         _stage("incremental: land", land),
-        _stage("incremental: dbt build", lambda: _dbt(
-            settings, "build", "--exclude", "resource_type:test", "resource_type:unit_test",
-            target_path=target)),
-        _stage("incremental: dbt tests", lambda: _dbt(
-            settings, "test", "--exclude", "resource_type:unit_test", target_path=target)),
+        _stage(
+            "incremental: dbt build",
+            lambda: _dbt(
+                settings,
+                "build",
+                "--exclude",
+                "resource_type:test",
+                "resource_type:unit_test",
+                target_path=target,
+            ),
+        ),
+        _stage(
+            "incremental: dbt tests",
+            lambda: _dbt(
+                settings, "test", "--exclude", "resource_type:unit_test", target_path=target
+            ),
+        ),
         _stage("incremental: publish", publish),
     ]
     result = {

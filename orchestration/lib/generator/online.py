@@ -465,6 +465,9 @@ def _events(
     plat = dev_all_plat[ev_dev]
     tablet_s = np.concatenate([np.zeros(n_pu + n_ab, bool), on_tablet])
     logged = np.where(kind == 2, rng.random(S) < 0.7, (kind == 0) | (rng.random(S) < 0.9))
+    # Checkout needs an account (address, payment): a session that reaches checkout is logged in,
+    # like the cancelled order it may leave behind. Browsing and carts may stay anonymous.
+    logged |= checkout_ab
     sp = person[sess]
     user_known = logged[sess] & ps.online[sp]
     user_idx = np.where(user_known, sp, 0)

@@ -3,10 +3,13 @@
     (sorted, comma separated), evidence_count the number of records. Rules:
       app_event        user_id ~ device_id, user_id ~ openid, device_id ~ openid (same event)
       shop_order       user_id ~ device_id (the order was placed from that device)
+      order_receiver   user_id ~ phone_hash (the order's or its shipment's receiver phone, only
+                       where int_identity_receiver_phones accepts it as the account's own phone:
+                       one-to-one and no other member's phone)
       member_record    member_id ~ card_no / user_id / phone_hash / email_hash
       pos_receipt      card_no ~ phone_hash (card presented and phone given at the till)
       pos_interaction  card_no ~ phone_hash (assistant interaction)
-    Not evidence: the order receiver phone (gifts) and social tags (partner attribute).
+    Not evidence: any other receiver phone (gifts) and social tags (partner attribute).
     The over-merge guard is applied downstream (int_identity_guard): this model keeps every pair. -#}
 
 with pairs as (
@@ -30,6 +33,10 @@ with pairs as (
     select 'user_id', user_id, 'device_id', device_id, 'shop_order'
     from {{ ref('stg_shop__orders') }}
     where user_id is not null and device_id is not null
+
+    union all
+    select 'user_id', user_id, 'phone_hash', phone_hash, 'order_receiver'
+    from {{ ref('int_identity_receiver_phones') }}
 
     union all
     select 'member_id', member_id, 'card_no', card_no, 'member_record'

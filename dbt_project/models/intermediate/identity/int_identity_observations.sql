@@ -1,8 +1,9 @@
 {#- Every identifier the lakehouse has seen, per source: one row per (identifier_key, source).
     Only sources that prove a person was present are read (app, shop orders, membership, POS
-    receipts and assistant interactions). Social tags and shipments are attributes matched on an
-    already-known phone and never create identifiers; the order receiver phone is deliberately not
-    an identifier (gifts: the receiver is often somebody else). -#}
+    receipts and assistant interactions). Social tags are attributes matched on an already-known
+    phone and never create identifiers. An order receiver phone (order or shipment) is an
+    identifier only where int_identity_receiver_phones accepts it as the ordering account's own
+    phone (source order_receiver); any other receiver phone (gifts: somebody else's) is not. -#}
 
 with observations as (
 
@@ -30,6 +31,10 @@ with observations as (
     select 'device_id', device_id, 'shop_order', ordered_at, _loaded_at
     from {{ ref('stg_shop__orders') }}
     where device_id is not null
+
+    union all
+    select 'phone_hash', phone_hash, 'order_receiver', ordered_at, _loaded_at
+    from {{ ref('int_identity_receiver_phones') }}
 
     union all
     select 'member_id', member_id, 'member_record', registered_at, _loaded_at

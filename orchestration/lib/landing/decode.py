@@ -8,7 +8,6 @@ rejected one by one; the rest of the file lands.
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import hashlib
 import zlib
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .fast import Utf8Check
 from .lines import LineBatch, iter_line_batches
 
 RAW_LINE_CHARS = 1000
@@ -120,25 +120,20 @@ class Scan:
 
 
 def scan_file(path: Path) -> Scan:
-    """Read the file once: gzip integrity and whether it is valid UTF-8."""
-    utf8_ok = True
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    """Read the file once: gzip integrity and whether it is valid UTF-8 (Arrow's validator:
+    same verdict as Python's strict codec, at memory speed)."""
+    check = Utf8Check()
+    if is_gzip_name(path) and path.stat().st_size == 0:
+        return Scan("utf-8", "truncated gzip")  # Python's gzip reads b"" as an empty stream
     try:
-        with open_lines(path) as (stream, _):
-            while chunk := stream.read(SCAN_CHUNK):
-                if utf8_ok:
-                    try:
-                        decoder.decode(chunk)
-                    except UnicodeDecodeError:
-                        utf8_ok = False
-            if utf8_ok:
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    utf8_ok = False
+        with open(path, "rb") as raw:
+            stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip_name(path) else raw
+            with stream:
+                while chunk := stream.read(SCAN_CHUNK):
+                    check.feed(chunk)
     except READ_ERRORS as exc:
         return Scan("utf-8", gzip_error_reason(exc))
-    if utf8_ok:
+    if check.finish():
         return Scan("utf-8", None)
     return Scan(_guess_legacy_encoding(path), None)
 

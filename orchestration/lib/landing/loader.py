@@ -1,9 +1,10 @@
 """Land inbox files into DuckDB raw tables exactly once.
 
 Per file: hash -> skip if the content is ledgered (record a 'duplicate' delivery) -> check gzip
-and detect encoding -> decode and parse in batches -> insert rows, rejects, ledger and delivery
-rows. Several files share one transaction (committed every ~1M lines), so a killed process
-leaves each file either fully landed or not at all, and the next run lands what is missing.
+and detect encoding -> decode and parse in batches (UTF-8: whole blocks of lines as Arrow arrays,
+see :mod:`.fast`) -> insert rows, rejects, ledger and delivery rows. Several files share one
+transaction (committed every ~1M lines), so a killed process leaves each file either fully landed
+or not at all, and the next run lands what is missing.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.lib.contract import SOURCES, Entity, entities_of
 
 from .decode import Reject, decode_batch, open_lines, open_salvage, raw_text, scan_file
 from .discover import InboxFile, discover
+from .fast import block_lines
 from .ledger import delivery_seen, file_sha256, ledgered_path, record_delivery, record_file
-from .lines import iter_line_batches
+from .lines import LineBatch, LineBlock, block_to_batch, iter_line_batches, iter_line_blocks
 from .parse_csv import CsvParser, read_header
 from .parse_jsonl import JsonlParser
 from .report import EntityReport, FileReport, LandingReport
@@ -175,36 +178,86 @@ def _parser(entity: Entity, header: str | None) -> tuple[Parser, str | None]:
 
 
 def _parse_file(f: InboxFile, sha: str, sink: FileSink, encoding: str) -> tuple[int, str | None]:
-    """Decode and land the file's lines: (lines counted, whole-file error)."""
-    lines = 0
-    parser: Parser | None = None
-    drift: str | None = None
+    """Decode and land the file's lines: (lines counted, whole-file error).
+
+    UTF-8 files (most) go block by block through Arrow (:mod:`.fast`) without a Python object
+    per line; blocks holding an over-long line, and files in another encoding, line by line.
+    """
+    lines = _FileLines(f, sink)
     with open_lines(f.path) as (stream, hashing):
-        for batch in iter_line_batches(stream):
-            numbers, texts, rejects = decode_batch(batch, encoding)
-            count = len(batch.lines)
-            if parser is None:
-                header = None
-                if f.format == "csv":  # line 1 is the header, not counted
-                    count -= 1
-                    if numbers and numbers[0] == 1:
-                        header, numbers, texts = texts[0], numbers[1:], texts[1:]
-                    else:
-                        rejects = [r for r in rejects if r[0] != 1]
-                parser, drift = _parser(f.entity, header)
-            lines += count
-            if drift:
-                rejects = sorted(
-                    [(n, drift, t[:1000]) for n, t in zip(numbers, texts, strict=True)]
-                    + [(n, drift, raw) for n, _, raw in rejects]
-                )
-                sink.reject(rejects)
-                continue
-            sink.land(parser, numbers, texts)
-            sink.reject(rejects)
+        if encoding == "utf-8" and FAST_BLOCKS:
+            for item in iter_line_blocks(stream):
+                arrays = block_lines(item) if isinstance(item, LineBlock) else None
+                if arrays is not None:
+                    lines.arrow(*arrays)
+                    continue
+                batch = block_to_batch(item) if isinstance(item, LineBlock) else item
+                lines.batch(batch, encoding)
+        else:
+            for batch in iter_line_batches(stream):
+                lines.batch(batch, encoding)
         if hashing.drain() != sha:
             raise FileChangedError(f"{f.rel} changed while landing")
-    return lines, drift
+    return lines.count, lines.drift
+
+
+FAST_BLOCKS = True  # False: every line through the per-line path (tests compare the two)
+
+
+class _FileLines:
+    """Lines of one file, in order, as per-line batches or Arrow blocks: header, drift, land."""
+
+    def __init__(self, f: InboxFile, sink: FileSink) -> None:
+        self.f = f
+        self.sink = sink
+        self.count = 0
+        self.parser: Parser | None = None
+        self.drift: str | None = None
+
+    def batch(self, batch: LineBatch, encoding: str) -> None:
+        numbers, texts, rejects = decode_batch(batch, encoding)
+        count = len(batch.lines)
+        if self.parser is None:
+            header = None
+            if self.f.format == "csv":  # line 1 is the header, not counted
+                count -= 1
+                if numbers and numbers[0] == 1:
+                    header, numbers, texts = texts[0], numbers[1:], texts[1:]
+                else:
+                    rejects = [r for r in rejects if r[0] != 1]
+            self.parser, self.drift = _parser(self.f.entity, header)
+        self.count += count
+        if self.drift:
+            drift = self.drift
+            rejects = sorted(
+                [(n, drift, t[:1000]) for n, t in zip(numbers, texts, strict=True)]
+                + [(n, drift, raw) for n, _, raw in rejects]
+            )
+            self.sink.reject(rejects)
+            return
+        self.sink.land(self.parser, numbers, texts)
+        self.sink.reject(rejects)
+
+    def arrow(self, numbers: pa.Int64Array, texts: pa.Array) -> None:
+        count = len(texts)
+        if self.parser is None:  # the first block starts at line 1
+            header = None
+            if self.f.format == "csv":
+                count -= 1
+                header = texts[0].as_py()
+                numbers, texts = numbers[1:], texts[1:]
+            self.parser, self.drift = _parser(self.f.entity, header)
+        self.count += count
+        if self.drift:
+            drift = self.drift
+            self.sink.reject(
+                [
+                    (n, drift, t[:1000])
+                    for n, t in zip(numbers.to_pylist(), texts.to_pylist(), strict=True)
+                ]
+            )
+            return
+        self.sink.land_arrow(self.parser, numbers, texts)
 
 
 def _reject_all(

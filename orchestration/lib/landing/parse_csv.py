@@ -72,9 +72,12 @@ class CsvParser:
 
     # -- fast path -------------------------------------------------------------------------
     def classify(self) -> tuple[str, dict[str, object]]:
+        # With 2+ fields a line that splits into exactly that many holds a ',', so it is not
+        # blank: the (costly) blank test is needed only for a one-column layout.
+        blank = " AND trim(line, ' ' || chr(9)) <> ''" if self.layout.width < 2 else ""
         sql = (
             "SELECT line_no, line, (NOT contains(line, '\"') AND NOT contains(line, chr(13)) "
-            f"AND length(line) <= {CSV_FIELD_LIMIT} AND trim(line, ' ' || chr(9)) <> '' "
+            f"AND length(line) <= {CSV_FIELD_LIMIT}{blank} "
             f"AND len(string_split(line, ',')) = {self.layout.width}) AS fast FROM _landing_lines"
         )
         return sql, {}
@@ -85,7 +88,7 @@ class CsvParser:
         if self.layout.extra:
             pairs = []
             for k, (label, pos) in enumerate(self.layout.extra):
-                params[f"k{k}"] = label
+                params[f"k{k}"] = label  # a parameter: header names may hold any character
                 pairs.append(f"$k{k}, p[{pos + 1}]")
             cols.append(f"json_object({', '.join(pairs)})")
         else:

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from orchestration.lib.contract import Entity
 
 from .decode import Reject
-from .tables import REJECTS, raw_table
+from .tables import REJECTS, raw_table, sql_str, sql_ts
 
 ParseResult = tuple[list[list[str | None] | None], list[str | None] | None, list[int], list[Reject]]
 
@@ -38,6 +38,14 @@ class FileSink:
         self.conn = conn
         self.entity = entity
         self.meta = {"path": path, "sha": sha256, "ts": loaded_at}
+        # As SQL literals: a Python parameter costs far more than the statement's own work
+        # (duckdb probes for optional modules on every parameter conversion).
+        self.meta_sql = f"{sql_str(path)}, {sql_str(sha256)}, {sql_ts(loaded_at)}"
+        self.reject_sql = (
+            f"INSERT INTO {REJECTS} SELECT {sql_str(entity.source)}, {sql_str(entity.name)}, "
+            f"{sql_str(path)}, {sql_str(sha256)}, line_number, reason, raw_line, "
+            f"{sql_ts(loaded_at)} FROM _landing_rejects"
+        )
         self.table = raw_table(entity)
         cols = ", ".join(f'"{c}"' for c in entity.columns)
         self.insert_cols = f"{cols}, _extra, _line_number, _source_file, _file_sha256, _loaded_at"
@@ -49,16 +57,20 @@ class FileSink:
         """Land decoded lines: vectorised fast path in DuckDB, the rest through the parser."""
         if not texts:
             return
-        lines = pa.table(
-            {"line_no": pa.array(numbers, pa.int64()), "line": pa.array(texts, pa.string())}
-        )
+        self.land_arrow(parser, pa.array(numbers, pa.int64()), pa.array(texts, pa.string()))
+
+    def land_arrow(self, parser: Parser, numbers: pa.Array, texts: pa.Array) -> None:
+        """:meth:`land` for lines already in Arrow (line numbers ascending)."""
+        if not len(texts):
+            return
+        lines = pa.table({"line_no": numbers, "line": texts})
         # Classify once (fast: the vectorised SQL path applies), then insert the fast lines
         # from Arrow and hand the rest to the Python parser.
         classify, params = parser.classify()
         self.conn.register("_landing_lines", lines)
         try:
             fast = self.conn.execute(
-                f"SELECT fast FROM ({classify}) ORDER BY line_no", params
+                f"SELECT fast FROM ({classify}) ORDER BY line_no", params or None
             ).to_arrow_table()
         finally:
             self.conn.unregister("_landing_lines")
@@ -69,8 +81,8 @@ class FileSink:
             select, params = parser.fast_select()
             n = self.conn.execute(
                 f"INSERT INTO {self.table} ({self.insert_cols}) "
-                f"SELECT *, $path, $sha, $ts FROM ({select})",
-                {**params, **self.meta},
+                f"SELECT *, {self.meta_sql} FROM ({select})",
+                params or None,
             ).fetchone()
             self.landed += int(n[0]) if n else 0
         finally:
@@ -101,8 +113,7 @@ class FileSink:
             try:
                 self.conn.execute(
                     f"INSERT INTO {self.table} ({self.insert_cols}) "
-                    "SELECT *, $path, $sha, $ts FROM _landing_rows",
-                    self.meta,
+                    f"SELECT *, {self.meta_sql} FROM _landing_rows"
                 )
             finally:
                 self.conn.unregister("_landing_rows")
@@ -122,11 +133,7 @@ class FileSink:
         )
         self.conn.register("_landing_rejects", tbl)
         try:
-            self.conn.execute(
-                f"INSERT INTO {REJECTS} SELECT $source, $entity, $path, $sha, line_number, "
-                "reason, raw_line, $ts FROM _landing_rejects",
-                {**self.meta, "source": self.entity.source, "entity": self.entity.name},
-            )
+            self.conn.execute(self.reject_sql)
         finally:
             self.conn.unregister("_landing_rejects")
         self.rejected += len(rejects)

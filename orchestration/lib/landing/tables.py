@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 
 from orchestration.lib.contract import RAW_SCHEMA, Entity, entities_of
@@ -54,6 +56,20 @@ CREATE TABLE IF NOT EXISTS {REJECTS} (
 )"""
 
 REJECT_COLUMNS = ("line_number", "reason", "raw_line")
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal (DuckDB reads only the quote specially in '...'). For values known
+    to be free of NUL (paths, hashes): hot statements avoid Python parameters, which cost far
+    more than the statement (duckdb probes for optional modules on every conversion)."""
+    if "\x00" in value:
+        raise ValueError("NUL in a SQL literal")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_ts(value: datetime) -> str:
+    """A TIMESTAMP literal of a naive datetime, to the microsecond."""
+    return f"TIMESTAMP '{value.isoformat(sep=' ', timespec='microseconds')}'"
 
 
 def raw_table(entity: Entity) -> str:

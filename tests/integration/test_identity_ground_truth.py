@@ -21,6 +21,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -194,16 +196,103 @@ def _oracle_components(keys: set[str], person_of: dict[str, str], links) -> dict
     return {k: find(k) for k in keys}
 
 
+# Why a truth identifier is not in the same customer as the rest of its person, by what the
+# landed data holds about it. EXPECTED_CAUSES are identifiers the data links to nothing (no
+# evidence-based resolver can join them); any other cause is evidence the resolver or a feed lost.
+STRAY_CAUSES_SQL = """
+with stray as (
+    select split_part(k, ':', 1) as id_type, substr(k, strpos(k, ':') + 1) as id_value, k
+    from (select unnest(?) as k)
+),
+app as (
+    select s.k, count(e.user_id) as logged_in_events,
+           count(*) filter (where e.event_type in ('add_cart', 'remove_cart')) as cart_events
+    from stray as s
+    inner join staging.stg_app__events as e
+        on (s.id_type = 'device_id' and e.device_id = s.id_value)
+        or (s.id_type = 'openid' and e.openid = s.id_value)
+    group by s.k
+)
+select s.k,
+    case
+        when s.id_type in ('device_id', 'openid') and coalesce(a.logged_in_events, 0) = 0
+             and not exists (select 1 from staging.stg_shop__orders as o
+                             where s.id_type = 'device_id' and o.device_id = s.id_value)
+            then s.id_type || ' only in anonymous app sessions ('
+                 || case when a.cart_events > 0 then 'with a cart' else 'browsing' end || ')'
+        when s.id_type = 'phone_hash'
+             and not exists (select 1 from staging.stg_pos__receipts as r
+                             where r.phone_hash = s.id_value and r.member_card_no is not null)
+             and not exists (select 1 from staging.stg_pos__assistant_interactions as i
+                             where i.phone_hash = s.id_value and i.member_card_no is not null)
+             and not exists (select 1 from staging.stg_shop__orders as o
+                             where o.receiver_phone_hash = s.id_value)
+            then 'phone_hash only on POS receipts without a card, never an order receiver'
+        when s.id_type = 'phone_hash'
+             and exists (select 1 from staging.stg_shop__orders as o
+                         where o.receiver_phone_hash = s.id_value)
+            then 'phone_hash also an order receiver phone (receiver evidence lost)'
+        else s.id_type || ' with linking evidence (lost by the resolver)'
+    end as cause
+from stray as s
+left join app as a on a.k = s.k
+"""
+EXPECTED_CAUSES = (
+    "device_id only in anonymous app sessions",
+    "openid only in anonymous app sessions",
+    "phone_hash only on POS receipts without a card",
+)
+
+
+def _breakdown(world, covered: list[tuple[str, str, str]]) -> tuple[Counter, Counter]:
+    """Missed truth pairs by (id_type, id_type) and by cause: the expected cause of either end
+    if one end has it (the identifier the data links to nothing), else the resolver's loss."""
+    by_person: dict[str, list[tuple[str, str]]] = {}
+    for k, p, c in covered:
+        by_person.setdefault(p, []).append((k, c))
+    missed: list[tuple[str, str]] = []
+    for ks in by_person.values():
+        missed += [(a, b) for (a, ca), (b, cb) in combinations(ks, 2) if ca != cb]
+    ends = sorted({k for pair in missed for k in pair})
+    with duckdb.connect(str(world["db"]), read_only=True) as con:
+        cause = dict(con.execute(STRAY_CAUSES_SQL, [ends]).fetchall()) if ends else {}
+
+    def pair_cause(a: str, b: str) -> str:  # expected, else the more specific loss
+        rank = sorted(
+            (not cause[k].startswith(EXPECTED_CAUSES), "lost by" in cause[k], k) for k in (a, b)
+        )
+        return cause[rank[0][2]]
+
+    by_types = Counter(tuple(sorted((a.split(":")[0], b.split(":")[0]))) for a, b in missed)
+    by_cause = Counter(pair_cause(a, b) for a, b in missed)
+    return by_types, by_cause
+
+
 def test_pairwise_precision_and_recall(world, truth):
     """Pairwise precision and recall of the resolved clusters against the true person_id.
 
     Over the truth identifiers the data actually carries (traps excluded; an identifier that
     never reached the lakehouse cannot be resolved). Two recalls are measured:
-    * against person_id: includes identifiers that no record links to the rest of their person
-      (a mini-program visitor who never logged in, a device only used logged out, a phone only
-      keyed into receipts without a card): no evidence-based method can join those;
+    * against person_id (the headline): includes identifiers that no record links to the rest of
+      their person: a device or mini-program openid only ever used in anonymous sessions (no
+      login, no order), a phone only keyed into POS receipts without a card by somebody who
+      placed no order in the window. No evidence-based method can join those;
     * against the evidence oracle: components of the links whose two ends are truly one person,
       i.e. what the data supports. Losses here are the resolver's own (guard, iterations).
+
+    Measured (generator + models of this commit; before = without receiver-phone evidence and
+    logged-in checkouts):
+      CI proxy, 1,000 x 60 days, seed 7: precision 1.0000; recall vs person_id 0.9749 (before
+      0.9709); vs the evidence oracle 1.0000. 186 missed pairs, all with an anonymous-only device
+      or openid (184) or a card-less POS phone of a person with no order (2) at one end.
+      Default dataset (`make run`), 20,000 x 365 days, seed 42: precision 1.0000; recall vs
+      person_id 0.9853 (before, same data: 0.9790); vs the evidence oracle 1.0000. 2,896 missed pairs:
+      2,810 anonymous-only device / openid, 86 card-less POS phone.
+    The product target (both >= 0.99 vs person_id) is not reached: what is left is identifiers
+    the data links to nothing (mostly a second device or WeChat that saw only one or two
+    anonymous browsing sessions). The assertions pin this: precision and oracle recall >= 0.99,
+    every missed pair explained by an expected cause (no linking evidence lost), and a floor
+    for the headline recall.
     """
     resolved = dict(_query(world, RESOLVED_SQL))
     links = _query(
@@ -217,18 +306,25 @@ def test_pairwise_precision_and_recall(world, truth):
     precision, recall = _pairwise([(p, c) for _, p, c in covered])
     _, recall_supported = _pairwise([(oracle[k], c) for k, _, c in covered])
     n_persons, n_oracle = len(set(person_of.values())), len(set(oracle.values()))
+    by_types, by_cause = _breakdown(world, covered)
     print(
         f"\nidentity vs truth: {len(covered):,} of {len(people):,} truth identifiers reached the "
         f"lakehouse ({len(covered) / len(people):.4f}); {n_persons:,} persons, "
         f"{n_oracle:,} evidence components, {len({c for _, _, c in covered}):,} customers\n"
         f"pairwise precision {precision:.4f}; recall vs person_id {recall:.4f}; "
-        f"recall vs evidence oracle {recall_supported:.4f}"
+        f"recall vs evidence oracle {recall_supported:.4f}\n"
+        f"missed pairs: {sum(by_types.values()):,}\n  by type pair: "
+        + ", ".join(f"{a}~{b} {n}" for (a, b), n in by_types.most_common())
+        + "\n  by cause: "
+        + "; ".join(f"{why}: {n}" for why, n in by_cause.most_common())
     )
     assert precision >= 0.99
     assert recall_supported >= 0.99
-    # Floor for the data's own limit (unlinkable identifiers): catches a generator or staging
-    # change that silently drops linking evidence.
-    assert recall >= 0.95
+    unexplained = {w: n for w, n in by_cause.items() if not w.startswith(EXPECTED_CAUSES)}
+    assert not unexplained, f"missed pairs with linking evidence in the data: {unexplained}"
+    # Floor for the data's own limit (anonymous-only identifiers, 0.9749 here): catches a
+    # generator or staging change that silently drops linking evidence.
+    assert recall >= 0.97
 
 
 def test_traps_join_nobody(world, truth):

@@ -7,9 +7,28 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from .decode import Reject
 from .report import FileReport
-from .tables import DELIVERIES, LEDGER
+from .tables import DELIVERIES, LEDGER, REJECTS, sql_str
+
+COLUMNS = {  # in the order of the tuples kept by Bookkeeping (see tables.py for the DDL)
+    LEDGER: (
+        "sha256", "source", "entity", "path", "bytes", "lines", "rows_landed", "rows_rejected",
+        "encoding", "status", "error", "landed_at",
+    ),
+    DELIVERIES: (
+        "path", "sha256", "source", "entity", "bytes", "status", "reason", "delivered_at",
+    ),
+    REJECTS: (
+        "source", "entity", "source_file", "file_sha256", "line_number", "reason", "raw_line",
+        "rejected_at",
+    ),
+}  # fmt: skip
+
+# Rejects are written in batches of this many (fewer statements for inboxes of small files).
+REJECT_BATCH = 50_000
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -23,43 +42,99 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def ledgered_path(conn: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
-    """Inbox path that first landed this content, None if the content is new."""
-    row = conn.execute(f"SELECT path FROM {LEDGER} WHERE sha256 = ?", [sha256]).fetchone()
-    return row[0] if row else None
+class Bookkeeping:
+    """Ledger, delivery and reject rows of the open transaction, written in a few statements.
 
+    Per-file single-row statements dominate the cost of an inbox of small files, so rows are
+    kept here and written by :meth:`flush`, which the loader calls before every commit. Lookups
+    see both the table and the rows not yet written. After a rollback call :meth:`discard`.
+    """
 
-def delivery_seen(conn: duckdb.DuckDBPyConnection, path: str, sha256: str) -> bool:
-    row = conn.execute(
-        f"SELECT 1 FROM {DELIVERIES} WHERE path = ? AND sha256 = ?", [path, sha256]
-    ).fetchone()
-    return row is not None
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.discard()
 
+    def discard(self) -> None:
+        self._files: list[tuple] = []
+        self._deliveries: list[tuple] = []
+        self._rejects: list[tuple] = []
+        self._paths: dict[str, str] = {}  # sha256 -> path, of ledger rows not yet written
+        self._seen: set[tuple[str, str]] = set()  # (path, sha256) of deliveries not yet written
 
-def record_file(conn: duckdb.DuckDBPyConnection, fr: FileReport, at: datetime) -> None:
-    conn.execute(
-        f"INSERT INTO {LEDGER} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+    def ledgered_path(self, sha256: str) -> str | None:
+        """Inbox path that first landed this content, None if the content is new."""
+        if sha256 in self._paths:
+            return self._paths[sha256]
+        row = self.conn.execute(
+            f"SELECT path FROM {LEDGER} WHERE sha256 = {sql_str(sha256)}"
+        ).fetchone()
+        return row[0] if row else None
+
+    def delivery_seen(self, path: str, sha256: str) -> bool:
+        if (path, sha256) in self._seen:
+            return True
+        where = f"path = {sql_str(path)} AND sha256 = {sql_str(sha256)}"
+        row = self.conn.execute(f"SELECT 1 FROM {DELIVERIES} WHERE {where}").fetchone()
+        return row is not None
+
+    def record_file(self, fr: FileReport, at: datetime) -> None:
+        self._paths[fr.sha256] = fr.path
+        self._files.append(
+            (
+                fr.sha256,
+                fr.source,
+                fr.entity,
+                fr.path,
+                fr.bytes,
+                fr.lines,
+                fr.rows_landed,
+                fr.rows_rejected,
+                fr.encoding,
+                fr.status,
+                fr.error,
+                at,
+            )
+        )
+
+    def record_delivery(self, fr: FileReport, at: datetime, reason: str | None = None) -> None:
+        self._seen.add((fr.path, fr.sha256))
+        row = (
+            fr.path,
             fr.sha256,
             fr.source,
             fr.entity,
-            fr.path,
             fr.bytes,
-            fr.lines,
-            fr.rows_landed,
-            fr.rows_rejected,
-            fr.encoding,
             fr.status,
-            fr.error,
+            reason or fr.error,
             at,
-        ],
-    )
+        )
+        self._deliveries.append(row)
 
+    def add_rejects(
+        self, source: str, entity: str, path: str, sha256: str, at: datetime, rejects: list[Reject]
+    ) -> None:
+        self._rejects.extend((source, entity, path, sha256, n, r, raw, at) for n, r, raw in rejects)
+        if len(self._rejects) >= REJECT_BATCH:
+            self._write(REJECTS, self._rejects, "")
+            self._rejects = []
 
-def record_delivery(
-    conn: duckdb.DuckDBPyConnection, fr: FileReport, at: datetime, reason: str | None = None
-) -> None:
-    conn.execute(
-        f"INSERT INTO {DELIVERIES} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [fr.path, fr.sha256, fr.source, fr.entity, fr.bytes, fr.status, reason or fr.error, at],
-    )
+    def flush(self) -> None:
+        """Write the pending rows (inside the caller's transaction)."""
+        self._write(REJECTS, self._rejects, "")
+        self._write(LEDGER, self._files, "")
+        self._write(DELIVERIES, self._deliveries, " ON CONFLICT DO NOTHING")
+        self.discard()
+
+    def _write(self, table: str, rows: list[tuple], suffix: str) -> None:
+        if not rows:
+            return
+        columns = COLUMNS[table]
+        tbl = pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows])
+        self.conn.register("_landing_book", tbl)
+        try:
+            cols = ", ".join(columns)
+            self.conn.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _landing_book{suffix}"
+            )
+        finally:
+            self.conn.unregister("_landing_book")

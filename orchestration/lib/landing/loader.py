@@ -21,7 +21,7 @@ from orchestration.lib.contract import SOURCES, Entity, entities_of
 from .decode import Reject, decode_batch, open_lines, open_salvage, raw_text, scan_file
 from .discover import InboxFile, discover
 from .fast import block_lines
-from .ledger import delivery_seen, file_sha256, ledgered_path, record_delivery, record_file
+from .ledger import Bookkeeping, file_sha256
 from .lines import LineBatch, LineBlock, block_to_batch, iter_line_batches, iter_line_blocks
 from .parse_csv import CsvParser, read_header
 from .parse_jsonl import JsonlParser
@@ -65,17 +65,24 @@ def land_source(
     files, ignored = discover(Path(inbox_dir), source)
     report = LandingReport(source=source, ignored=ignored)
     results: dict[str, FileReport] = {}
+    book = Bookkeeping(conn)
     pending: list[InboxFile] = []
     pending_lines = 0
+
+    def retry_alone(exc: Exception, f: InboxFile | None) -> None:
+        conn.rollback()
+        book.discard()
+        retry = [*pending, f] if f is not None else pending
+        log.warning("landing %s failed (%s); retrying its transaction file by file", retry, exc)
+        for other in retry:
+            results[other.rel] = _land_file_alone(conn, book, other, loaded_at)
+
     conn.begin()
     for f in files:
         try:
-            fr = _land_file(conn, f, loaded_at)
+            fr = _land_file(conn, book, f, loaded_at)
         except Exception as exc:  # a bug or a file changing under us: isolate it
-            conn.rollback()
-            log.warning("landing %s failed (%s); retrying its transaction file by file", f.rel, exc)
-            for other in [*pending, f]:
-                results[other.rel] = _land_file_alone(conn, other, loaded_at)
+            retry_alone(exc, f)
             pending, pending_lines = [], 0
             conn.begin()
             continue
@@ -83,13 +90,23 @@ def land_source(
         pending.append(f)
         pending_lines += fr.lines
         if pending_lines >= TXN_LINES or len(pending) >= TXN_FILES:
-            conn.commit()
+            _flush_commit(conn, book, retry_alone)
             pending, pending_lines = [], 0
             conn.begin()
-    conn.commit()
+    _flush_commit(conn, book, retry_alone)
     report.files = [results[f.rel] for f in files]
     _summarise(conn, report, source)
     return report
+
+
+def _flush_commit(conn: duckdb.DuckDBPyConnection, book: Bookkeeping, on_error) -> None:
+    """Write the transaction's bookkeeping rows and commit; a failure retries file by file."""
+    try:
+        book.flush()
+    except Exception as exc:
+        on_error(exc, None)
+        return
+    conn.commit()
 
 
 def land_inbox(
@@ -108,13 +125,15 @@ def land_inbox(
 
 
 def _land_file_alone(
-    conn: duckdb.DuckDBPyConnection, f: InboxFile, loaded_at: datetime
+    conn: duckdb.DuckDBPyConnection, book: Bookkeeping, f: InboxFile, loaded_at: datetime
 ) -> FileReport:
     conn.begin()
     try:
-        fr = _land_file(conn, f, loaded_at)
+        fr = _land_file(conn, book, f, loaded_at)
+        book.flush()
     except Exception as exc:
         conn.rollback()
+        book.discard()
         log.exception("landing %s failed; it stays unledgered and is retried next run", f.rel)
         return FileReport(
             f.rel,
@@ -129,19 +148,21 @@ def _land_file_alone(
     return fr
 
 
-def _land_file(conn: duckdb.DuckDBPyConnection, f: InboxFile, loaded_at: datetime) -> FileReport:
-    """Land one file inside the caller's transaction."""
+def _land_file(
+    conn: duckdb.DuckDBPyConnection, book: Bookkeeping, f: InboxFile, loaded_at: datetime
+) -> FileReport:
+    """Land one file inside the caller's transaction (bookkeeping rows kept in ``book``)."""
     sha, size = file_sha256(f.path)
     fr = FileReport(f.rel, f.entity.source, f.entity.name, sha, size, "landed")
-    first = ledgered_path(conn, sha)
+    first = book.ledgered_path(sha)
     if first is not None:
-        if delivery_seen(conn, f.rel, sha):
+        if book.delivery_seen(f.rel, sha):
             fr.status = "seen"
             return fr
         fr.status = "duplicate"
-        record_delivery(conn, fr, loaded_at, reason=f"same content as {first}")
+        book.record_delivery(fr, loaded_at, reason=f"same content as {first}")
         return fr
-    sink = FileSink(conn, f.entity, f.rel, sha, loaded_at)
+    sink = FileSink(conn, f.entity, f.rel, sha, loaded_at, book)
     skip_header = f.format == "csv"
     if f.format != f.entity.format:
         fr.encoding = None
@@ -160,8 +181,8 @@ def _land_file(conn: duckdb.DuckDBPyConnection, f: InboxFile, loaded_at: datetim
         fr.status = "rejected"
     if fr.lines != fr.rows_landed + fr.rows_rejected:  # the landing invariant; never expected
         raise AssertionError(f"{f.rel}: {fr.lines} lines != {fr.rows_landed} + {fr.rows_rejected}")
-    record_file(conn, fr, loaded_at)
-    record_delivery(conn, fr, loaded_at)
+    book.record_file(fr, loaded_at)
+    book.record_delivery(fr, loaded_at)
     return fr
 
 

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from orchestration.lib.contract import Entity
 
 from .decode import Reject
-from .tables import REJECTS, raw_table, sql_str, sql_ts
+from .ledger import Bookkeeping
+from .tables import raw_table, sql_str, sql_ts
 
 ParseResult = tuple[list[list[str | None] | None], list[str | None] | None, list[int], list[Reject]]
 
@@ -25,7 +26,8 @@ class Parser(Protocol):
 
 
 class FileSink:
-    """Rows and rejects of one inbox file; the caller owns the transaction."""
+    """Rows and rejects of one inbox file; the caller owns the transaction. Rejects are kept by
+    the :class:`Bookkeeping` and written in batches."""
 
     def __init__(
         self,
@@ -34,18 +36,16 @@ class FileSink:
         path: str,
         sha256: str,
         loaded_at: datetime,
+        book: Bookkeeping,
     ) -> None:
         self.conn = conn
+        self.book = book
+        self.path, self.sha256, self.loaded_at = path, sha256, loaded_at
         self.entity = entity
         self.meta = {"path": path, "sha": sha256, "ts": loaded_at}
         # As SQL literals: a Python parameter costs far more than the statement's own work
         # (duckdb probes for optional modules on every parameter conversion).
         self.meta_sql = f"{sql_str(path)}, {sql_str(sha256)}, {sql_ts(loaded_at)}"
-        self.reject_sql = (
-            f"INSERT INTO {REJECTS} SELECT {sql_str(entity.source)}, {sql_str(entity.name)}, "
-            f"{sql_str(path)}, {sql_str(sha256)}, line_number, reason, raw_line, "
-            f"{sql_ts(loaded_at)} FROM _landing_rejects"
-        )
         self.table = raw_table(entity)
         cols = ", ".join(f'"{c}"' for c in entity.columns)
         self.insert_cols = f"{cols}, _extra, _line_number, _source_file, _file_sha256, _loaded_at"
@@ -123,18 +123,7 @@ class FileSink:
     def reject(self, rejects: list[Reject]) -> None:
         if not rejects:
             return
-        nums, reasons, raws = zip(*rejects, strict=True)
-        tbl = pa.table(
-            {
-                "line_number": pa.array(nums, pa.int64()),
-                "reason": pa.array(reasons, pa.string()),
-                "raw_line": pa.array(raws, pa.string()),
-            }
-        )
-        self.conn.register("_landing_rejects", tbl)
-        try:
-            self.conn.execute(self.reject_sql)
-        finally:
-            self.conn.unregister("_landing_rejects")
+        e = self.entity
+        self.book.add_rejects(e.source, e.name, self.path, self.sha256, self.loaded_at, rejects)
         self.rejected += len(rejects)
-        self.reasons.update(reasons)
+        self.reasons.update(r[1] for r in rejects)

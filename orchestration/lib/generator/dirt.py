@@ -181,7 +181,8 @@ def _spell(
             fn, kind = (lambda v, k: GENDER_SPELLINGS[v][k % 3]), "gender_spelling"
         else:
             continue
-        present = np.array([v is not None and v != "" for v in col])
+        # fromiter keeps the dtype boolean when the column is empty (np.array([]) is float).
+        present = np.fromiter((v is not None and v != "" for v in col), dtype=bool, count=len(col))
         hit = np.flatnonzero(present & (rng.random(len(col)) < rate))
         if len(hit) == 0:
             continue

@@ -323,3 +323,10 @@ def test_sql_parse_equals_python_parse_where_numbers_are_canonical(tmp_path, mon
         )
     python, _ = land_both(tmp_path / "python", files, monkeypatch)
     assert sql["fast"] == python["fast"] == python["slow"]
+
+
+def test_land_source_restores_the_connections_thread_setting(tmp_path):
+    conn = duckdb.connect()
+    conn.execute("SET threads = 3")
+    land_source(conn, tmp_path / "inbox", "shop", now=NOW)
+    assert conn.execute("SELECT current_setting('threads')").fetchone() == (3,)

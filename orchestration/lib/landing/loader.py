@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 TXN_LINES = 1_000_000  # commit after this many lines ...
 TXN_FILES = 200  # ... or this many files
+# DuckDB threads while landing (None: leave the connection's setting). Measured on 2 cores: one
+# thread inserts the same rows with ~40% less CPU and no more wall time than two (a parallel
+# insert merges per-thread row groups and compresses twice as many partial segments).
+THREADS: int | None = 1
 
 
 class FileChangedError(RuntimeError):
@@ -59,6 +63,19 @@ def land_source(
         with duckdb.connect(str(conn_or_path)) as conn:
             return land_source(conn, inbox_dir, source, now=now)
     conn = conn_or_path
+    if THREADS is None:
+        return _land_source(conn, inbox_dir, source, now)
+    (threads,) = conn.execute("SELECT current_setting('threads')").fetchone()
+    conn.execute(f"SET threads = {int(THREADS)}")
+    try:
+        return _land_source(conn, inbox_dir, source, now)
+    finally:
+        conn.execute(f"SET threads = {int(threads)}")
+
+
+def _land_source(
+    conn: duckdb.DuckDBPyConnection, inbox_dir: str | Path, source: str, now: datetime | None
+) -> LandingReport:
     loaded_at = _utc_naive(now)
     conn.execute("SET enable_progress_bar = false")  # keep run logs clean
     ensure_tables(conn, source)

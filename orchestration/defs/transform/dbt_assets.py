@@ -46,6 +46,9 @@ if _manifest_is_stale(dbt_project):
     project=dbt_project,
     dagster_dbt_translator=LakehouseDbtTranslator(),
     pool=DUCKDB_WRITER_POOL,
+    # dbt unit tests check SQL logic with pinned fixtures, not data: they run in CI
+    # (tests/integration/test_dbt_unit_tests.py), not in every production build.
+    exclude="resource_type:unit_test",
 )
 def lakehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     # profiles.yml resolves paths and DuckDB limits from these variables.

@@ -19,3 +19,6 @@ where d.customer_id is null
     or coalesce(c.order_count, 0) <> d.order_count
     or coalesce(c.net_spend_cny, 0) <> d.net_spend_cny
     or d.online_order_count + d.offline_order_count <> d.order_count
+
+{#- Shown in Dagster as an asset check on dim_customers (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}

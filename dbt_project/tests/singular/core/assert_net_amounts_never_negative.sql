@@ -7,3 +7,6 @@ union all
 select 'line', order_line_id, net_amount_cny, refunded_amount_cny
 from {{ ref('fct_order_lines') }}
 where net_amount_cny < 0 or refunded_amount_cny < 0
+
+{#- Shown in Dagster as an asset check on fct_orders (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}

@@ -13,3 +13,6 @@ from {{ ref('fct_orders') }} as o
 inner join line_totals as l on l.order_id = o.order_id
 where o.net_amount_cny <> l.lines_net_cny
     or o.refunded_amount_cny <> l.lines_refunded_cny
+
+{#- Shown in Dagster as an asset check on fct_orders (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}

@@ -11,3 +11,6 @@ union all
 select r.identifier_key, 1, 'excluded identifier resolved'
 from {{ ref('int_identifiers_resolved') }} as r
 inner join {{ ref('identity_excluded_identifiers') }} as x on x.identifier_key = r.identifier_key
+
+{#- Shown in Dagster as an asset check on int_identifiers_resolved (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_identifiers_resolved'}}}) }}

@@ -15,3 +15,6 @@ select c.identifier_key, c.component_label, p.component_label as label_after_one
 from {{ ref('int_identity_components') }} as c
 inner join one_more_pass as p on p.identifier_key = c.identifier_key
 where p.component_label <> c.component_label
+
+{#- Shown in Dagster as an asset check on int_identity_components (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_components'}}}) }}

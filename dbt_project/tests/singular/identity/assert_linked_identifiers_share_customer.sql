@@ -5,3 +5,6 @@ from {{ ref('int_identity_links') }} as l
 inner join {{ ref('int_identifiers_resolved') }} as ra on ra.identifier_key = l.identifier_key_a
 inner join {{ ref('int_identifiers_resolved') }} as rb on rb.identifier_key = l.identifier_key_b
 where ra.customer_id <> rb.customer_id
+
+{#- Shown in Dagster as an asset check on int_identifiers_resolved (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_identifiers_resolved'}}}) }}

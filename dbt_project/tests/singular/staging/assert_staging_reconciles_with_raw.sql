@@ -67,3 +67,6 @@ from all_counts
 where raw_rows <> staged_rows + quarantined_rows + duplicates_removed
    or staged_and_quarantined > 0
    or staged_without_raw > 0
+
+{#- Shown in Dagster as an asset check on stg_app__events (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_app__events'}}}) }}

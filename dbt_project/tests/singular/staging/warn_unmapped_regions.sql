@@ -18,3 +18,6 @@ where {{ clean_text('r.region') }} is not null
 group by r.region
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
+
+{#- Shown in Dagster as an asset check on stg_membership__members (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_membership__members'}}}) }}

@@ -47,8 +47,11 @@ select
     cast(ti.frequency_months_x_window_days * 1.0 / ti.frequency_window_days as decimal(18, 4)) as frequency_observed_months,
     cast(case when ti.has_purchased then ti.frequency_window_purchase_count * 1.0 * ti.frequency_window_days
         / ti.frequency_months_x_window_days end as decimal(18, 4)) as purchases_per_month,
-    cast(case when ti.has_purchased then ti.lifetime_net_spend_cny / ti.lifetime_purchase_count end
-        as decimal(18, 2)) as avg_order_value_cny,
+    -- display AOV rounded half-up exactly, in whole cents: floor((2 * cents + n) / (2 * n)).
+    -- (Decimal / integer is a double on some engines: 0.29 / 2 = 0.145 would round to 0.14.)
+    cast(case when ti.has_purchased then
+        floor((ti.lifetime_net_spend_cny * 200 + ti.lifetime_purchase_count) / (2.0 * ti.lifetime_purchase_count)) / 100
+    end as decimal(18, 2)) as avg_order_value_cny,
     cast(ti.recency_band as {{ dbt.type_string() }}) as recency_band,
     cast(ti.frequency_band as {{ dbt.type_string() }}) as frequency_band,
     cast(ti.monetary_band as {{ dbt.type_string() }}) as monetary_band,

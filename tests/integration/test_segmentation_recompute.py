@@ -2,14 +2,16 @@
 
 Builds a throw-away copy of the segmentation part of the dbt project (models/*/segmentation,
 macros/segmentation, tests/singular/segmentation, the segmentation seeds) in a temp directory,
-with two stand-in models for the inputs (fct_orders and dim_customers select hand-made rows from
-a `fixtures` schema, with the columns of docs/customer_core_models.md), so parallel work
-elsewhere in dbt_project cannot break it and nothing is written to the repository.
+with stand-in models for the inputs (fct_orders, dim_customers and int_order_refunds_completed
+select hand-made rows from a `fixtures` schema, with the columns of docs/customer_core_models.md
+and of the refunds model), so parallel work elsewhere in dbt_project cannot break it and nothing
+is written to the repository.
 
 Then recomputes from the same rows, with the rules of docs/segmentation_rules.md written out
 again in Python (no SQL, no seeds): RFM bands and 8-segment labels, lifecycle stages, membership
 tiers and gaps, the daily state history and the dormant -> active migration, and asserts
-equality for every customer (and every customer-day).
+equality for every customer (and every customer-day). Refunds are point-in-time: an order is
+judged on each date with only the refunds completed on or before that date.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ ORDER_COLUMNS = """order_id varchar, customer_id varchar, order_channel varchar,
     gross_amount_cny decimal(18,2), discount_cny decimal(18,2), shipping_fee_cny decimal(18,2),
     paid_amount_cny decimal(18,2), refunded_amount_cny decimal(18,2), net_amount_cny decimal(18,2),
     item_count integer, is_fully_refunded boolean, has_discount boolean"""
+REFUND_COLUMNS = """order_id varchar, refund_completed_date date, refunded_amount_cny decimal(18,2),
+    cumulative_refunded_amount_cny decimal(18,2), completed_refund_cny decimal(18,2)"""
 CUSTOMER_COLUMNS = """customer_id varchar, registered_at timestamp, first_seen_at timestamp,
     first_order_at timestamp, last_order_at timestamp, first_order_date date, last_order_date date,
     acquisition_channel varchar, acquisition_platform varchar, member_id varchar, is_member boolean,
@@ -79,8 +83,14 @@ def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
     def at(d: date, hour: int = 4) -> datetime:  # 04:00 UTC = 12:00 Asia/Shanghai, same date
         return datetime(d.year, d.month, d.day, hour)
 
-    def add_order(cid, d, net, status="paid", refunded=False, paid=None):
+    def add_order(cid, d, net, status="paid", paid=None, refunds=()):
+        """net: goods value before refunds. refunds: (completed local date, allocated amount,
+        raw completed amount) like int_order_refunds_completed; fct_orders' columns are the
+        state once every refund is completed."""
         n = len(orders) + 1
+        net_before = Decimal(net)
+        refunds = [(rd, Decimal(a), Decimal(raw)) for rd, a, raw in refunds]
+        refunded = sum((a for _, a, _ in refunds), Decimal("0.00"))
         orders.append(
             {
                 "order_id": f"ON-{n:05d}",
@@ -89,8 +99,13 @@ def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
                 "order_date": d,
                 "ordered_at": at(d),
                 "paid_amount_cny": Decimal(paid if paid is not None else net),
-                "net_amount_cny": Decimal(net),
-                "is_fully_refunded": refunded,
+                "net_before_refunds_cny": net_before,
+                "refunds": refunds,
+                "refunded_amount_cny": refunded,
+                "net_amount_cny": net_before - refunded,
+                "is_fully_refunded": status == "paid"
+                and sum(raw for _, _, raw in refunds) > 0
+                and net_before - refunded <= 0,
             }
         )
 
@@ -113,10 +128,18 @@ def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
                 f"{rng.choice([9.9, 49.99, 50, 50.01, 120, 199.99, 200, 200.01, 999, 4999.99]):.2f}"
             )
             kind = rng.random()
-            if kind < 0.08:
-                add_order(cid, d, "0.00", refunded=True, paid=net)
+            done = d + timedelta(days=rng.randint(0, 30))  # may complete after the as-of date
+            if kind < 0.08:  # fully refunded: goods value plus 8.00 shipping refunded, capped
+                paid = f"{Decimal(net) + 8:.2f}"
+                add_order(cid, d, net, paid=paid, refunds=[(done, net, paid)])
             elif kind < 0.12:
                 add_order(cid, d, "0.00", status="cancelled", paid="0.00")
+            elif kind < 0.18:  # partially refunded, sometimes in two steps
+                half = (Decimal(net) / 2).quantize(Decimal("0.01"))
+                steps = [(done, half, half)]
+                if rng.random() < 0.5:
+                    steps.append((done + timedelta(days=rng.randint(0, 20)), "1.00", "1.00"))
+                add_order(cid, d, net, refunds=steps)
             else:
                 add_order(cid, d, net)
 
@@ -149,6 +172,33 @@ def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
         )
         for j in range(k):
             add_order(cid, AS_OF - timedelta(days=j * 9), "80.00")
+    # point in time: ordered on history day 3, fully refunded on day 16 -> a purchase on days
+    # 3..15 only (a full build and an incremental one must agree on every day)
+    day1 = AS_OF - timedelta(days=HISTORY_DAYS - 1)
+    customers.append(
+        {"customer_id": "PIT", "registered_at": at(long_ago), "first_seen_at": at(long_ago)}
+    )
+    add_order(
+        "PIT",
+        day1 + timedelta(days=2),
+        "300.00",
+        refunds=[(day1 + timedelta(days=15), "300.00", "300.00")],
+    )
+    # refunds completed after the as-of date do not count on the as-of date: a full one (still
+    # a purchase) and a partial one (spend 6,000.00 = gold, not 4,000.00)
+    for cid, net, refund in (
+        ("LATE_FULL", "120.00", "120.00"),
+        ("LATE_PART", "6000.00", "2000.00"),
+    ):
+        customers.append(
+            {"customer_id": cid, "registered_at": at(long_ago), "first_seen_at": at(long_ago)}
+        )
+        add_order(
+            cid,
+            AS_OF - timedelta(days=5),
+            net,
+            refunds=[(AS_OF + timedelta(days=2), refund, refund)],
+        )
     # the latest order of the data set is on AS_OF (default as-of date), plus an anonymous one
     add_order("R29", AS_OF, "10.00")
     add_order(None, AS_OF, "55.00")
@@ -162,16 +212,28 @@ def local_date(ts: datetime | None) -> date | None:
     return None if ts is None else (ts + timedelta(hours=8)).date()
 
 
+def purchases_as_of(customer: dict, orders: list[dict], d: date) -> list[dict]:
+    """Counted purchases on date d, point in time: paid, dated on or before d, and not fully
+    refunded by the refunds completed on or before d; net = net before refunds - those refunds."""
+    out = []
+    for o in orders:
+        if (
+            o["customer_id"] != customer["customer_id"]
+            or o["status"] != "paid"
+            or o["order_date"] > d
+        ):
+            continue
+        done = [(a, raw) for rd, a, raw in o["refunds"] if rd <= d]
+        net = o["net_before_refunds_cny"] - sum((a for a, _ in done), Decimal("0"))
+        if sum(raw for _, raw in done) > 0 and net <= 0:
+            continue  # fully refunded by d
+        out.append({"order_date": o["order_date"], "net_amount_cny": net})
+    return out
+
+
 def evaluate(customer: dict, orders: list[dict], d: date) -> dict:
     """All segmentation states of one customer as of date d (docs/segmentation_rules.md)."""
-    purchases = [
-        o
-        for o in orders
-        if o["customer_id"] == customer["customer_id"]
-        and o["status"] == "paid"
-        and not o["is_fully_refunded"]
-        and o["order_date"] <= d
-    ]
+    purchases = purchases_as_of(customer, orders, d)
     base = local_date(customer["registered_at"]) or local_date(customer["first_seen_at"])
     first_purchase = min((o["order_date"] for o in purchases), default=None)
     if first_purchase is not None and (base is None or first_purchase < base):
@@ -244,10 +306,14 @@ def make_project(tmp: Path) -> Path:
         else:
             d.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(s, d)
-    stubs = proj / "models" / "marts" / "core"
-    stubs.mkdir(parents=True)
-    for name in ("fct_orders", "dim_customers"):
-        (stubs / f"{name}.sql").write_text(
+    for folder, name in (
+        ("marts/core", "fct_orders"),
+        ("marts/core", "dim_customers"),
+        ("intermediate/orders", "int_order_refunds_completed"),
+    ):
+        stub = proj / "models" / folder / f"{name}.sql"
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text(
             f"{{{{ config(materialized='table') }}}}\nselect * from fixtures.{name}\n",
             encoding="utf-8",
         )
@@ -269,9 +335,11 @@ def load_fixtures(db: Path, customers: list[dict], orders: list[dict]) -> None:
     con.execute("create schema if not exists fixtures")
     con.execute(f"create table fixtures.fct_orders ({ORDER_COLUMNS})")
     con.execute(f"create table fixtures.dim_customers ({CUSTOMER_COLUMNS})")
+    con.execute(f"create table fixtures.int_order_refunds_completed ({REFUND_COLUMNS})")
     con.executemany(
         "insert into fixtures.fct_orders (order_id, customer_id, status, order_date, ordered_at,"
-        " paid_amount_cny, net_amount_cny, is_fully_refunded) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        " paid_amount_cny, refunded_amount_cny, net_amount_cny, is_fully_refunded)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 o["order_id"],
@@ -280,11 +348,26 @@ def load_fixtures(db: Path, customers: list[dict], orders: list[dict]) -> None:
                 o["order_date"],
                 o["ordered_at"],
                 o["paid_amount_cny"],
+                o["refunded_amount_cny"],
                 o["net_amount_cny"],
                 o["is_fully_refunded"],
             )
             for o in orders
         ],
+    )
+    dated = []  # one row per (order, completion date), like int_order_refunds_completed
+    for o in orders:
+        per_day: dict[date, list[Decimal]] = {}
+        for rd, a, raw in o["refunds"]:
+            per_day.setdefault(rd, [Decimal("0"), Decimal("0")])
+            per_day[rd][0] += a
+            per_day[rd][1] += raw
+        cumulative = Decimal("0")
+        for rd in sorted(per_day):
+            cumulative += per_day[rd][0]
+            dated.append((o["order_id"], rd, per_day[rd][0], cumulative, per_day[rd][1]))
+    con.executemany(
+        "insert into fixtures.int_order_refunds_completed values (?, ?, ?, ?, ?)", dated
     )
     con.executemany(
         "insert into fixtures.dim_customers (customer_id, registered_at, first_seen_at)"
@@ -381,6 +464,12 @@ def test_as_of_marts_match_python_recompute(built):
         "churned",
     ]
     assert tiers["T1"]["gap_to_next_tier_text_en"] == "spend 0.01 CNY more for gold"
+    # refunds completed after the as-of date do not count on the as-of date
+    assert rfm["LATE_FULL"]["has_purchased"] and rfm["LATE_FULL"]["purchase_count"] == 1
+    assert tiers["LATE_PART"]["trailing_12m_net_spend_cny"] == Decimal("6000.00")
+    assert tiers["LATE_PART"]["tier"] == "gold"
+    # ... while a refund completed before it does (PIT's only order was fully refunded)
+    assert not rfm["PIT"]["has_purchased"] and rfm["PIT"]["rfm_segment_code"] == "no_purchase"
 
 
 def daily_expected(customers, orders) -> dict[tuple[str, date], dict]:
@@ -389,13 +478,7 @@ def daily_expected(customers, orders) -> dict[tuple[str, date], dict]:
         d = AS_OF - timedelta(days=k)
         for c in customers:
             reg = local_date(c["registered_at"]) or local_date(c["first_seen_at"])
-            firsts = [
-                o["order_date"]
-                for o in orders
-                if o["customer_id"] == c["customer_id"]
-                and o["status"] == "paid"
-                and not o["is_fully_refunded"]
-            ]
+            firsts = [p["order_date"] for p in purchases_as_of(c, orders, d)]
             start = min([reg, *firsts])
             if start > d:
                 continue  # the daily history starts at the customer's tenure start
@@ -423,6 +506,13 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
     expected = daily_expected(customers, orders)
     first = daily_actual(db)
     assert first == expected
+    # point in time: PIT ordered on history day 3 and was fully refunded on day 16
+    day1 = AS_OF - timedelta(days=HISTORY_DAYS - 1)
+    pit = {(d - day1).days + 1: first[("PIT", d)] for (cid, d) in first if cid == "PIT"}
+    assert sorted(pit) == list(range(1, HISTORY_DAYS + 1))
+    assert {k for k, v in pit.items() if v["rfm_segment"] != "no_purchase"} == set(range(3, 16))
+    assert pit[3]["recency_band"] == "active" and pit[15]["recency_band"] == "active"
+    assert pit[16]["recency_band"] == "no_purchase"
     # an incremental run recomputes the last 7 days (delete+insert): same table afterwards
     dbt(
         tmp,

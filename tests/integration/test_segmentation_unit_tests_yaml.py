@@ -44,17 +44,40 @@ def cust(cid, registered_at=LONG_AGO, first_seen_at=None):
 _o = [0]
 
 
-def order(cid, days_ago, net, paid=None, refunded=False, date=None, status="paid"):
+def order(cid, days_ago, net, paid=None, refunded=False, date=None, status="paid", refunds=None):
+    """An fct_orders row. refunds: [(completed local date, amount)] of completed refunds, written
+    to int_order_refunds_completed (REFUNDS); net is the amount after all of them. refunded=True
+    without refunds: the whole paid amount refunded on the order date."""
     _o[0] += 1
-    return {
-        "order_id": f"o{_o[0]}",
+    oid = f"o{_o[0]}"
+    order_date = date or d(days_ago)
+    paid = paid if paid is not None else (net if net > 0 else 10.0)
+    if refunded and refunds is None:
+        refunds = [(order_date, paid)]
+    row = {
+        "order_id": oid,
         "customer_id": cid,
         "status": status,
-        "order_date": date or d(days_ago),
-        "paid_amount_cny": paid if paid is not None else (net if net > 0 else 10.0),
+        "order_date": order_date,
+        "paid_amount_cny": paid,
         "net_amount_cny": net,
         "is_fully_refunded": refunded,
     }
+    if refunds:
+        row["refunded_amount_cny"] = round(sum(a for _, a in refunds), 2)
+        for completed, amount in refunds:
+            REFUNDS.append(
+                {
+                    "order_id": oid,
+                    "refund_completed_date": completed,
+                    "refunded_amount_cny": amount,
+                    "completed_refund_cny": amount,
+                }
+            )
+    return row
+
+
+REFUNDS = []  # int_order_refunds_completed rows of the orders made since the last add()
 
 
 VARS = {"vars": {"as_of_date": AS_OF.isoformat()}}
@@ -132,6 +155,8 @@ def add(
         given.append({"input": "ref('fct_orders')", "format": "sql", "rows": fmt_orders})
     else:
         given.append({"input": "ref('fct_orders')", "rows": orders})
+    given.append({"input": "ref('int_order_refunds_completed')", "rows": list(REFUNDS)})
+    REFUNDS.clear()
     tests.append(
         {
             "name": name,
@@ -272,7 +297,7 @@ for cid, amounts, band in mon:
         }
     )
 cs.append(cust("m_partial"))
-os_.append(order("m_partial", 5, 150.00, paid=300.00))
+os_.append(order("m_partial", 5, 150.00, paid=300.00, refunds=[(d(5), 150.00)]))
 ex.append(
     {
         "customer_id": "m_partial",
@@ -427,20 +452,116 @@ add(
     ex,
 )
 
-# 7. Default as-of date = latest order_date in fct_orders (any order, even refunded).
+# 7. Refunds are point-in-time: only refunds completed (local date) on or before the as-of date count.
+cs = [
+    cust(c) for c in ["late_full", "late_partial", "done_partial", "done_full", "split_partial"]
+] + [cust("early_refunded", reg(3))]
+os_ = [
+    # fully refunded, but the refund completed after the as-of date: still a purchase on the as-of date
+    order("late_full", 10, 0.0, paid=120.0, refunded=True, refunds=[("2026-07-02", 120.0)]),
+    # 2,000 of 6,000 refunded after the as-of date: spend is still 6,000 (gold)
+    order("late_partial", 10, 4000.0, paid=6000.0, refunds=[("2026-07-01", 2000.0)]),
+    # the same refund completed on the as-of date itself counts: 4,000 (silver)
+    order("done_partial", 10, 4000.0, paid=6000.0, refunds=[(d(0), 2000.0)]),
+    # fully refunded 5 days ago: no purchase
+    order("done_full", 10, 0.0, paid=120.0, refunded=True, refunds=[(d(5), 120.0)]),
+    # 1,000 refunded before, 1,000 after the as-of date: 5,000 on the as-of date (gold)
+    order(
+        "split_partial",
+        20,
+        4000.0,
+        paid=6000.0,
+        refunds=[(d(15), 1000.0), ("2026-07-03", 1000.0)],
+    ),
+    # bought 100 days ago, registered 3 days ago, that purchase fully refunded 50 days ago:
+    # no counted purchase, so tenure starts at registration (new), not at the refunded order
+    order("early_refunded", 100, 0.0, paid=80.0, refunded=True, refunds=[(d(50), 80.0)]),
+]
+ex = [
+    {
+        "customer_id": "late_full",
+        "has_purchased": True,
+        "lifetime_purchase_count": 1,
+        "lifetime_net_spend_cny": 120.00,
+        "trailing_12m_net_spend_cny": 120.00,
+        "membership_tier_code": "silver",
+    },
+    {
+        "customer_id": "late_partial",
+        "has_purchased": True,
+        "lifetime_purchase_count": 1,
+        "lifetime_net_spend_cny": 6000.00,
+        "trailing_12m_net_spend_cny": 6000.00,
+        "membership_tier_code": "gold",
+    },
+    {
+        "customer_id": "done_partial",
+        "has_purchased": True,
+        "lifetime_purchase_count": 1,
+        "lifetime_net_spend_cny": 4000.00,
+        "trailing_12m_net_spend_cny": 4000.00,
+        "membership_tier_code": "silver",
+    },
+    {
+        "customer_id": "done_full",
+        "has_purchased": False,
+        "lifetime_purchase_count": 0,
+        "lifetime_net_spend_cny": 0.00,
+        "trailing_12m_net_spend_cny": 0.00,
+        "membership_tier_code": "silver",
+    },
+    {
+        "customer_id": "split_partial",
+        "has_purchased": True,
+        "lifetime_purchase_count": 1,
+        "lifetime_net_spend_cny": 5000.00,
+        "trailing_12m_net_spend_cny": 5000.00,
+        "membership_tier_code": "gold",
+    },
+    {
+        "customer_id": "early_refunded",
+        "has_purchased": False,
+        "lifetime_purchase_count": 0,
+        "lifetime_net_spend_cny": 0.00,
+        "trailing_12m_net_spend_cny": 0.00,
+        "membership_tier_code": "silver",
+    },
+]
+# registered 2025-01-01 (545 days of tenure): mature with a purchase, churned without one
+for e in ex:
+    e["tenure_days"] = 3 if e["customer_id"] == "early_refunded" else 545
+    e["lifecycle_stage_code"] = (
+        "new"
+        if e["customer_id"] == "early_refunded"
+        else "mature"
+        if e["has_purchased"]
+        else "churned"
+    )
+add(
+    "segmentation_refunds_are_point_in_time",
+    "A purchase counts on the as-of date if it is paid and not fully refunded by the refunds completed (local date) "
+    "on or before the as-of date; its net amount is the net before refunds minus those refunds. Refunds completed "
+    "after the as-of date do not count (a full refund on 07-02 leaves the purchase counted; a 2,000 refund on 07-01 "
+    "leaves 6,000 of spend); a refund completed on the as-of date counts. A purchase fully refunded before the "
+    "as-of date does not anchor tenure.",
+    cs,
+    os_,
+    ex,
+)
+
+# 8. Default as-of date = latest order_date in fct_orders (any order, even refunded).
+t7_orders = [
+    order("a", 0, 10.0, date="2026-05-01"),
+    order("b", 0, 0.0, paid=30.0, refunded=True, date="2026-05-10"),
+]
 t7 = {
     "name": "segmentation_default_as_of_date_is_latest_order_date",
     "model": "int_segmentation__customer_states",
     "description": "Without var as_of_date the as-of date is the latest order_date in fct_orders.",
     "given": [
         {"input": "ref('dim_customers')", "rows": [cust("a"), cust("b")]},
-        {
-            "input": "ref('fct_orders')",
-            "rows": [
-                order("a", 0, 10.0, date="2026-05-01"),
-                order("b", 0, 0.0, paid=30.0, refunded=True, date="2026-05-10"),
-            ],
-        },
+        {"input": "ref('fct_orders')", "rows": t7_orders},
+        {"input": "ref('int_order_refunds_completed')", "rows": list(REFUNDS)},
     ]
     + SEED_INPUTS,
     "expect": {

@@ -5,8 +5,10 @@
       true  -> every dim_customers row for every eval_date (as-of marts); a customer whose tenure
                starts after the eval date gets tenure_days 0;
       false -> a customer appears from its tenure start date on (daily history).
-    Returns one row per (customer_id, eval_date). Only rows of fct_orders dated on or before the
-    eval date are used. All thresholds come from seeds; comparisons are exact (integer / decimal
+    Returns one row per (customer_id, eval_date). Everything is point-in-time: only orders dated
+    on or before the eval date, judged with only the refunds completed (local date) on or before
+    the eval date (int_order_refunds_completed), so a day's state never changes when later refunds
+    arrive. All thresholds come from seeds; comparisons are exact (integer / decimal
     cross-multiplication, no rounded ratios). -#}
 {% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true) -%}
 with eval_dates as (
@@ -51,62 +53,103 @@ membership_params as (
     from {{ ref('membership_parameters') }}
 ),
 
-purchases as (
-    -- A counted purchase (docs/customer_core_models.md): attributed to a customer,
-    -- status = 'paid' and not fully refunded. Partial refunds count, at their net amount.
+paid_orders as (
+    -- Candidate purchases: attributed to a customer and status = 'paid'. Refunds are judged per
+    -- eval_date below; net before refunds = paid goods value (shipping excluded).
     select
         fo.customer_id,
         fo.order_id,
         fo.order_date,
-        coalesce(fo.net_amount_cny, 0) as net_amount_cny
+        coalesce(fo.net_amount_cny, 0) + coalesce(fo.refunded_amount_cny, 0) as net_before_refunds_cny
     from {{ ref('fct_orders') }} as fo
     where fo.customer_id is not null
         and fo.status = 'paid'
-        and not coalesce(fo.is_fully_refunded, false)
+),
+
+dated_refunds as (
+    select order_id, refund_completed_date, refunded_amount_cny, completed_refund_cny
+    from {{ ref('int_order_refunds_completed') }}
+),
+
+orders_as_of as (
+    -- Point in time: each paid order dated on or before the eval date, with only the refunds
+    -- completed (local date) on or before the eval date.
+    select
+        ed.eval_date,
+        po.customer_id,
+        po.order_id,
+        po.order_date,
+        po.net_before_refunds_cny,
+        coalesce(sum(dr.refunded_amount_cny), 0) as refunded_as_of_cny,
+        coalesce(sum(dr.completed_refund_cny), 0) as completed_refund_as_of_cny
+    from eval_dates as ed
+    inner join paid_orders as po
+        on po.order_date <= ed.eval_date
+    left join dated_refunds as dr
+        on dr.order_id = po.order_id
+        and dr.refund_completed_date <= ed.eval_date
+    group by ed.eval_date, po.customer_id, po.order_id, po.order_date, po.net_before_refunds_cny
+),
+
+purchases as (
+    -- A counted purchase on eval_date (docs/segmentation_rules.md): paid and not fully refunded
+    -- by the refunds completed on or before eval_date (fct_orders.is_fully_refunded's rule as of
+    -- that date). Partial refunds count, at the net amount as of eval_date.
+    select
+        oa.eval_date,
+        oa.customer_id,
+        oa.order_id,
+        oa.order_date,
+        oa.net_before_refunds_cny - oa.refunded_as_of_cny as net_amount_cny
+    from orders_as_of as oa
+    where not (oa.completed_refund_as_of_cny > 0
+        and oa.net_before_refunds_cny - oa.refunded_as_of_cny <= 0)
 ),
 
 first_purchases as (
-    select customer_id, min(order_date) as first_purchase_date
+    select customer_id, eval_date, min(order_date) as first_purchase_date
     from purchases
-    group by customer_id
+    group by customer_id, eval_date
 ),
 
 customers as (
     select
         dc.customer_id,
         {{ segmentation_local_date('dc.registered_at') }} as registered_date,
-        {{ segmentation_local_date('dc.first_seen_at') }} as first_seen_date,
-        fp.first_purchase_date
+        {{ segmentation_local_date('dc.first_seen_at') }} as first_seen_date
     from {{ ref('dim_customers') }} as dc
-    left join first_purchases as fp on dc.customer_id = fp.customer_id
 ),
 
 anchored as (
     -- Tenure starts at registration (first sighting if never registered), or at the first counted
-    -- purchase when that is earlier (a shopper who bought before registering is not new).
+    -- purchase (as of the eval date) when that is earlier (a shopper who bought before
+    -- registering is not new).
     select
-        customer_id,
-        registered_date,
-        first_seen_date,
+        ed.eval_date,
+        cu.customer_id,
+        cu.registered_date,
         case
-            when coalesce(registered_date, first_seen_date) is null then first_purchase_date
-            when first_purchase_date is not null
-                and first_purchase_date < coalesce(registered_date, first_seen_date) then first_purchase_date
-            else coalesce(registered_date, first_seen_date)
+            when coalesce(cu.registered_date, cu.first_seen_date) is null then fp.first_purchase_date
+            when fp.first_purchase_date is not null
+                and fp.first_purchase_date < coalesce(cu.registered_date, cu.first_seen_date) then fp.first_purchase_date
+            else coalesce(cu.registered_date, cu.first_seen_date)
         end as tenure_start_date
-    from customers
+    from eval_dates as ed
+    cross join customers as cu
+    left join first_purchases as fp
+        on fp.customer_id = cu.customer_id
+        and fp.eval_date = ed.eval_date
 ),
 
 customer_dates as (
     select
-        ed.eval_date,
+        an.eval_date,
         an.customer_id,
         an.registered_date,
         an.tenure_start_date
-    from eval_dates as ed
-    cross join anchored as an
+    from anchored as an
     {%- if not include_all_customers %}
-    where an.tenure_start_date <= ed.eval_date
+    where an.tenure_start_date <= an.eval_date
     {%- endif %}
 ),
 
@@ -125,7 +168,7 @@ purchase_metrics as (
     from customer_dates as cd
     inner join purchases as pu
         on cd.customer_id = pu.customer_id
-        and pu.order_date <= cd.eval_date
+        and cd.eval_date = pu.eval_date
     cross join rfm_params as rp
     cross join membership_params as mp
     group by cd.customer_id, cd.eval_date

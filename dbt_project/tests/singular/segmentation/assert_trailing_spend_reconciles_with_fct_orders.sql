@@ -1,7 +1,10 @@
 -- The trailing-12-month spend summed over customers equals the net amounts in fct_orders for
 -- counted purchases (status paid, not fully refunded) of known customers dated 0..364 days
--- (membership_parameters.spend_window_days) before the as-of date. Catches fan-out, dropped
--- customers and window drift. Fails when the difference exceeds 0.005 CNY.
+-- (membership_parameters.spend_window_days) before the as-of date, point in time: refunds
+-- completed after the as-of date (int_order_refunds_completed) are added back. (An order fully
+-- refunded on the as-of date has net 0 then, so summing every paid order is the same sum.)
+-- Catches fan-out, dropped customers and window drift. Fails when the difference exceeds
+-- 0.005 CNY.
 with as_of as (
     select max(as_of_date) as as_of_date from {{ ref('customer_membership_tiers') }}
 ),
@@ -15,14 +18,31 @@ mart_total as (
     select coalesce(sum(trailing_12m_net_spend_cny), 0) as total_cny from {{ ref('customer_membership_tiers') }}
 ),
 
+later_refunds as (
+    -- refunds completed after the as-of date: not yet known on the as-of date
+    select rc.order_id, sum(rc.refunded_amount_cny) as refunded_cny
+    from {{ ref('int_order_refunds_completed') }} as rc
+    cross join as_of as ao
+    where rc.refund_completed_date > ao.as_of_date
+    group by rc.order_id
+),
+
+orders_as_of as (
+    select
+        fo.customer_id,
+        fo.order_date,
+        coalesce(fo.net_amount_cny, 0) + coalesce(lr.refunded_cny, 0) as net_amount_cny
+    from {{ ref('fct_orders') }} as fo
+    left join later_refunds as lr on lr.order_id = fo.order_id
+    where fo.status = 'paid'
+),
+
 orders_total as (
     select coalesce(sum(fo.net_amount_cny), 0) as total_cny
-    from {{ ref('fct_orders') }} as fo
+    from orders_as_of as fo
     cross join as_of as ao
     cross join params as pa
     where fo.customer_id in (select dc.customer_id from {{ ref('dim_customers') }} as dc)
-        and fo.status = 'paid'
-        and not coalesce(fo.is_fully_refunded, false)
         and fo.order_date <= ao.as_of_date
         and {{ dbt.datediff('fo.order_date', 'ao.as_of_date', 'day') }} < pa.spend_window_days
 )

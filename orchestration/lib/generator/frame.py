@@ -92,3 +92,18 @@ def take(col: np.ndarray | pa.Array, idx: np.ndarray) -> np.ndarray | pa.Array:
     if isinstance(col, np.ndarray):
         return col[idx]
     return col.take(pa.array(idx))
+
+
+def starts(counts: np.ndarray) -> np.ndarray:
+    """Offset of each group's first row in a flat table of groups of `counts` rows.
+
+    Same values as concatenate([[0], cumsum(counts)[:-1]]) but empty for no groups (that form
+    gives [0], one offset too many, which breaks indexing in tiny worlds)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.cumsum(counts) - counts
+
+
+def group_sum(group: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Float sum of `weights` per group 0..n-1 (np.bincount, but float64 even with no rows:
+    bincount ignores the weights of an empty input and returns integer zeros)."""
+    return np.bincount(group, weights, minlength=n).astype(np.float64, copy=False)

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import catalog as cat
 from .context import Ctx
-from .frame import Frame, id_sql
+from .frame import Frame, group_sum, id_sql
 from .persons import Persons
 
 REGISTER_CHANNELS = ("app", "miniprogram", "official_site", "douyin", "store")
@@ -141,7 +141,7 @@ def build_membership(
         if not 0 < d < ctx.days:
             continue
         cut = ctx.t0 + d * cat.DAY_MS
-        bal = np.bincount(em[ets < cut], epts[ets < cut], minlength=m)
+        bal = group_sum(em[ets < cut], epts[ets < cut], m)
         exp_m = np.flatnonzero((bal >= 10) & (rng.random(m) < 0.5))
         em = np.concatenate([em, exp_m])
         ets = np.concatenate([ets, np.full(len(exp_m), cut)])

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import catalog as cat
 from .context import Ctx
-from .frame import Frame, dict_array, id_sql
+from .frame import Frame, dict_array, group_sum, id_sql
 from .persons import Persons
 from .purchases import Lines, Purchases, build_baskets
 
@@ -39,7 +39,7 @@ def build_offline(ctx: Ctx, ps: Persons, pur: Purchases) -> Offline:
     offsets = np.array([s.offset_ms for s in ctx.stores], dtype=np.int64)
     store_ids = np.array([s.store_id for s in ctx.stores], dtype=object)
     lines = build_baskets(ctx, ps, rng, fp.person, fp.cat, 0.6)
-    gross = np.bincount(lines.parent, lines.amount, minlength=n)
+    gross = group_sum(lines.parent, lines.amount, n)
 
     member = ps.is_member[fp.person]
     u = rng.random(n)
@@ -58,7 +58,7 @@ def build_offline(ctx: Ctx, ps: Persons, pur: Purchases) -> Offline:
     sale = cat.is_sale_day(ctx.start, ctx.days)[np.clip(day, 0, ctx.days - 1)]
     disc_rate = np.where(sale, 0.12, 0.0) + np.where(by_card, 0.05, 0.0)
     line_disc = np.round(lines.amount * disc_rate[lines.parent], 2)
-    disc = np.round(np.bincount(lines.parent, line_disc, minlength=n), 2)
+    disc = np.round(group_sum(lines.parent, line_disc, n), 2)
     total = np.round(gross - disc, 2)
     has_asst = rng.random(n) < 0.45
     asst_no = rng.integers(1, ASSISTANTS_PER_STORE + 1, n)

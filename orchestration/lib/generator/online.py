@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from . import catalog as cat
 from .context import Ctx
-from .frame import NULL_TS, Frame, dict_array, id_sql
+from .frame import NULL_TS, Frame, dict_array, group_sum, id_sql, starts
 from .persons import Persons
 from .purchases import Lines, Purchases, build_baskets, sample_categories
 
@@ -61,7 +61,7 @@ def _channel_for(
 
 
 def _amounts(ctx: Ctx, rng: np.random.Generator, lines: Lines, n: int, day: np.ndarray):
-    items = np.round(np.bincount(lines.parent, lines.amount, minlength=n), 2)
+    items = np.round(group_sum(lines.parent, lines.amount, n), 2)
     sale = cat.is_sale_day(ctx.start, ctx.days)[np.clip(day, 0, ctx.days - 1)]
     disc = np.where(
         sale, items * rng.uniform(0.08, 0.2, n), np.where(rng.random(n) < 0.12, items * 0.05, 0.0)
@@ -74,7 +74,7 @@ def _amounts(ctx: Ctx, rng: np.random.Generator, lines: Lines, n: int, day: np.n
     # Line share of order discount + coupon; the rounding rest goes to line 1.
     total = disc + coupon
     share = np.round(total[lines.parent] * lines.amount / np.maximum(items[lines.parent], 0.01), 2)
-    rest = np.round(total - np.bincount(lines.parent, share, minlength=n), 2)
+    rest = np.round(total - group_sum(lines.parent, share, n), 2)
     share = np.round(share + np.where(lines.line_no == 1, rest[lines.parent], 0.0), 2)
     return items, disc, coupon, shipping, pay, share
 
@@ -391,7 +391,7 @@ def _events(
         ]
     )
     # Flat line table of all sessions.
-    ord_line_first = np.concatenate([[0], np.cumsum(n_lines_o)[:-1]])
+    ord_line_first = starts(n_lines_o)
     line_sku = np.concatenate([o.lines.sku, ab_lines.sku, br_lines.sku])
     line_qty = np.concatenate([o.lines.qty, ab_lines.qty, br_lines.qty])
     line_price = np.concatenate([o.lines.price, ab_lines.price, br_lines.price])
@@ -400,8 +400,8 @@ def _events(
     line_first = np.concatenate(
         [
             ord_line_first[pu],
-            off_ab + np.concatenate([[0], np.cumsum(n_lines[n_pu : n_pu + n_ab])[:-1]]),
-            off_br + np.concatenate([[0], np.cumsum(n_lines[n_pu + n_ab :])[:-1]]),
+            off_ab + starts(n_lines[n_pu : n_pu + n_ab]),
+            off_br + starts(n_lines[n_pu + n_ab :]),
         ]
     )
 
@@ -419,7 +419,7 @@ def _events(
     total = B.sum(axis=1)
     E = int(total.sum())
     sess = np.repeat(np.arange(S), total)
-    first = np.concatenate([[0], np.cumsum(total)[:-1]])
+    first = starts(total)
     pos = np.arange(E) - first[sess]
     cumB = np.cumsum(B, axis=1)
     block = np.zeros(E, dtype=np.int64)
@@ -479,7 +479,7 @@ def _events(
     price = line_price[line]
     price_hike = (reason[sess] == 0) & np.isin(block, [1, 3, 4])
     price = np.round(np.where(price_hike, price * 1.22, price), 2)
-    basket_val = np.bincount(sess, np.where(block == 3, price * line_qty[line], 0.0), minlength=S)
+    basket_val = group_sum(sess, np.where(block == 3, price * line_qty[line], 0.0), S)
     order_pay = np.zeros(S)
     order_pay[sess_order >= 0] = o.pay[sess_order[sess_order >= 0]]
     price = np.where(block == 6, np.round(basket_val[sess], 2), price)

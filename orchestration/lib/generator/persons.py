@@ -8,6 +8,7 @@ import numpy as np
 
 from . import catalog as cat
 from .context import Ctx
+from .frame import starts
 
 N_TABLET_STORES = 3
 N_COUNTER_PHONE_STORES = 3
@@ -185,7 +186,7 @@ def build_persons(ctx: Ctx) -> Persons:
     national_id = np.where(is_member & (rng.random(n) < 0.3), nid_all, None)
 
     dev_person = np.repeat(np.arange(n), dev_count)
-    dev_first = np.concatenate([[0], np.cumsum(dev_count)[:-1]])
+    dev_first = starts(dev_count)
     k = np.arange(len(dev_person)) - dev_first[dev_person]
     dev_platform = np.where(k == 0, platform[dev_person], rng.choice([0, 1, 3], len(dev_person)))
     # A mini-program user's first non-primary device is where WeChat runs.

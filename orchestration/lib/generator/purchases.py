@@ -8,6 +8,7 @@ import numpy as np
 
 from . import catalog as cat
 from .context import Ctx
+from .frame import starts
 from .persons import Persons
 
 
@@ -103,7 +104,7 @@ def build_baskets(
     """Lines for baskets: the main category first, extra lines from the person's affinities."""
     n_lines = 1 + np.minimum(rng.poisson(mean_extra, len(person)), 4)
     parent = np.repeat(np.arange(len(person)), n_lines)
-    first = np.concatenate([[0], np.cumsum(n_lines)[:-1]])
+    first = starts(n_lines)
     line_no = np.arange(len(parent)) - first[parent] + 1
     lp = person[parent]
     c = np.where(line_no == 1, main_cat[parent], sample_categories(rng, ps.affinity[lp]))

@@ -199,6 +199,20 @@ def make_data(seed: int = 7) -> tuple[list[dict], list[dict]]:
             net,
             refunds=[(AS_OF + timedelta(days=2), refund, refund)],
         )
+    # registration is point in time too: first seen 20 days before the as-of date, registering
+    # 10 days before it (LATE_REG: in the history from its first sighting, tenure restarting at
+    # registration) or 3 days after it (REG_AFTER: tenure 20 on the as-of date, not 0)
+    for cid, registered in (
+        ("LATE_REG", AS_OF - timedelta(days=10)),
+        ("REG_AFTER", AS_OF + timedelta(days=3)),
+    ):
+        customers.append(
+            {
+                "customer_id": cid,
+                "registered_at": at(registered),
+                "first_seen_at": at(AS_OF - timedelta(days=20)),
+            }
+        )
     # the latest order of the data set is on AS_OF (default as-of date), plus an anonymous one
     add_order("R29", AS_OF, "10.00")
     add_order(None, AS_OF, "55.00")
@@ -234,13 +248,18 @@ def purchases_as_of(customer: dict, orders: list[dict], d: date) -> list[dict]:
 def evaluate(customer: dict, orders: list[dict], d: date) -> dict:
     """All segmentation states of one customer as of date d (docs/segmentation_rules.md)."""
     purchases = purchases_as_of(customer, orders, d)
-    base = local_date(customer["registered_at"]) or local_date(customer["first_seen_at"])
+    # point in time: the registration date once registered, before that the first sighting
+    registered = local_date(customer["registered_at"])
+    if registered is not None and registered <= d:
+        base = registered
+    else:
+        base = local_date(customer["first_seen_at"]) or registered
     first_purchase = min((o["order_date"] for o in purchases), default=None)
     if first_purchase is not None and (base is None or first_purchase < base):
         base = first_purchase
     tenure = max(0, (d - base).days) if base is not None else 0
     n = len(purchases)
-    out = {"tenure_days": tenure, "purchase_count": n}
+    out = {"tenure_days": tenure, "purchase_count": n, "tenure_start": base}
     spend_window = [o for o in purchases if (d - o["order_date"]).days < 365]
     spend = sum((o["net_amount_cny"] for o in spend_window), Decimal("0"))
     out["spend"] = spend
@@ -468,6 +487,8 @@ def test_as_of_marts_match_python_recompute(built):
     assert rfm["LATE_FULL"]["has_purchased"] and rfm["LATE_FULL"]["purchase_count"] == 1
     assert tiers["LATE_PART"]["trailing_12m_net_spend_cny"] == Decimal("6000.00")
     assert tiers["LATE_PART"]["tier"] == "gold"
+    # a registration after the as-of date is not known on it: tenure from the first sighting
+    assert life["REG_AFTER"]["tenure_days"] == 20 and life["LATE_REG"]["tenure_days"] == 10
     # ... while a refund completed before it does (PIT's only order was fully refunded)
     assert not rfm["PIT"]["has_purchased"] and rfm["PIT"]["rfm_segment_code"] == "no_purchase"
 
@@ -477,12 +498,9 @@ def daily_expected(customers, orders) -> dict[tuple[str, date], dict]:
     for k in range(HISTORY_DAYS):
         d = AS_OF - timedelta(days=k)
         for c in customers:
-            reg = local_date(c["registered_at"]) or local_date(c["first_seen_at"])
-            firsts = [p["order_date"] for p in purchases_as_of(c, orders, d)]
-            start = min([reg, *firsts])
-            if start > d:
-                continue  # the daily history starts at the customer's tenure start
             e = evaluate(c, orders, d)
+            if e["tenure_start"] > d:
+                continue  # the daily history starts at the customer's tenure start
             out[(c["customer_id"], d)] = {
                 "rfm_segment": e["segment"],
                 "recency_band": e["recency_band"],
@@ -513,6 +531,14 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
     assert {k for k, v in pit.items() if v["rfm_segment"] != "no_purchase"} == set(range(3, 16))
     assert pit[3]["recency_band"] == "active" and pit[15]["recency_band"] == "active"
     assert pit[16]["recency_band"] == "no_purchase"
+    # LATE_REG: in the history from its first sighting (AS_OF - 20), new again at registration
+    late_reg = sorted(d for (cid, d) in first if cid == "LATE_REG")
+    assert late_reg[0] == AS_OF - timedelta(days=20)
+    assert (
+        first[("LATE_REG", AS_OF - timedelta(days=11))]["lifecycle_stage"]
+        == "registered_no_purchase"
+    )
+    assert first[("LATE_REG", AS_OF - timedelta(days=10))]["lifecycle_stage"] == "new"
     # an incremental run recomputes the last 7 days (delete+insert): same table afterwards
     dbt(
         tmp,

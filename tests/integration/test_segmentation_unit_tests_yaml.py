@@ -240,6 +240,17 @@ cs.append(cust("tz6", f"{d(7)} 16:30:00"))
 ex.append(
     {"customer_id": "tz6", "tenure_days": 6, "has_purchased": False, "lifecycle_stage_code": "new"}
 )
+# first seen 10 days ago, registering after the as-of date: not registered yet on the as-of date,
+# so tenure counts from the first sighting (10 -> registered_no_purchase), not 0
+cs.append(cust("reg_later", "2026-07-03 04:00:00", first_seen_at=reg(10)))
+ex.append(
+    {
+        "customer_id": "reg_later",
+        "tenure_days": 10,
+        "has_purchased": False,
+        "lifecycle_stage_code": "registered_no_purchase",
+    }
+)
 # offline-only: never registered, first seen 10 days ago, bought today -> growth
 cs.append({"customer_id": "off10", "registered_at": None, "first_seen_at": reg(10)})
 os_.append(order("off10", 0, 100.0))
@@ -265,7 +276,8 @@ ex.append(
 add(
     "segmentation_lifecycle_tenure_edges",
     "Tenure windows are half-open: new = days 0-6, growth 7-89, mature 90+. Never-purchased registrants: new until day 6, "
-    "registered_no_purchase from day 7, churned from day 180. Registration day is the Asia/Shanghai date.",
+    "registered_no_purchase from day 7, churned from day 180. Registration day is the Asia/Shanghai date. "
+    "A registration after the as-of date is not known yet: tenure counts from the first sighting.",
     cs,
     os_,
     ex,

@@ -7,8 +7,8 @@
       false -> a customer appears from its tenure start date on (daily history).
     Returns one row per (customer_id, eval_date). Everything is point-in-time: only orders dated
     on or before the eval date, judged with only the refunds completed (local date) on or before
-    the eval date (int_order_refunds_completed), so a day's state never changes when later refunds
-    arrive. All thresholds come from seeds; comparisons are exact (integer / decimal
+    the eval date (int_order_refunds_completed), and a registration only from its date on, so a
+    day's state never changes when later refunds or registrations arrive. All thresholds come from seeds; comparisons are exact (integer / decimal
     cross-multiplication, no rounded ratios). -#}
 {% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true) -%}
 with eval_dates as (
@@ -120,25 +120,40 @@ customers as (
     from {{ ref('dim_customers') }} as dc
 ),
 
-anchored as (
-    -- Tenure starts at registration (first sighting if never registered), or at the first counted
-    -- purchase (as of the eval date) when that is earlier (a shopper who bought before
-    -- registering is not new).
+registration_anchors as (
+    -- Point in time: the registration date once the customer has registered (on or before the
+    -- eval date), before that the first sighting (a later registration is not known yet).
     select
         ed.eval_date,
         cu.customer_id,
         cu.registered_date,
-        case
-            when coalesce(cu.registered_date, cu.first_seen_date) is null then fp.first_purchase_date
-            when fp.first_purchase_date is not null
-                and fp.first_purchase_date < coalesce(cu.registered_date, cu.first_seen_date) then fp.first_purchase_date
-            else coalesce(cu.registered_date, cu.first_seen_date)
-        end as tenure_start_date
+        coalesce(
+            case when cu.registered_date <= ed.eval_date then cu.registered_date end,
+            cu.first_seen_date,
+            cu.registered_date
+        ) as anchor_date
     from eval_dates as ed
     cross join customers as cu
+),
+
+anchored as (
+    -- Tenure starts at registration (first sighting if not registered by the eval date), or at
+    -- the first counted purchase (as of the eval date) when that is earlier (a shopper who bought
+    -- before registering is not new).
+    select
+        ra.eval_date,
+        ra.customer_id,
+        ra.registered_date,
+        case
+            when ra.anchor_date is null then fp.first_purchase_date
+            when fp.first_purchase_date is not null
+                and fp.first_purchase_date < ra.anchor_date then fp.first_purchase_date
+            else ra.anchor_date
+        end as tenure_start_date
+    from registration_anchors as ra
     left join first_purchases as fp
-        on fp.customer_id = cu.customer_id
-        and fp.eval_date = ed.eval_date
+        on fp.customer_id = ra.customer_id
+        and fp.eval_date = ra.eval_date
 ),
 
 customer_dates as (

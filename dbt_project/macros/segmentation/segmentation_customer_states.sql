@@ -5,15 +5,23 @@
       true  -> every dim_customers row for every eval_date (as-of marts); a customer whose tenure
                starts after the eval date gets tenure_days 0;
       false -> a customer appears from its tenure start date on (daily history).
+    customers_sql (optional): a query returning one column customer_id: only those customers are
+      evaluated (customer_state_daily's backfill of customers new to the table); none = all.
     Returns one row per (customer_id, eval_date). Everything is point-in-time: only orders dated
     on or before the eval date, judged with only the refunds completed (local date) on or before
     the eval date (int_order_refunds_completed), and a registration only from its date on, so a
     day's state never changes when later refunds or registrations arrive. All thresholds come from seeds; comparisons are exact (integer / decimal
     cross-multiplication, no rounded ratios). -#}
-{% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true) -%}
+{% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true, customers_sql=none) -%}
 with eval_dates as (
     {{ eval_dates_sql }}
 ),
+{%- if customers_sql %}
+
+selected_customers as (
+    select distinct sel.customer_id from ({{ customers_sql }}) as sel
+),
+{%- endif %}
 
 thresholds as (
     select
@@ -64,6 +72,9 @@ paid_orders as (
     from {{ ref('fct_orders') }} as fo
     where fo.customer_id is not null
         and fo.status = 'paid'
+        {%- if customers_sql %}
+        and fo.customer_id in (select sc.customer_id from selected_customers as sc)
+        {%- endif %}
 ),
 
 dated_refunds as (
@@ -118,6 +129,9 @@ customers as (
         {{ segmentation_local_date('dc.registered_at') }} as registered_date,
         {{ segmentation_local_date('dc.first_seen_at') }} as first_seen_date
     from {{ ref('dim_customers') }} as dc
+    {%- if customers_sql %}
+    where dc.customer_id in (select sc.customer_id from selected_customers as sc)
+    {%- endif %}
 ),
 
 registration_anchors as (

@@ -66,3 +66,19 @@
     {%- endif -%}
     {{ return({'start': start_sql, 'end': end_sql}) }}
 {%- endmacro %}
+
+{#- Backfill range of customer_state_daily for customers new to the table, as SQL DATE
+    expressions {start, end}: from the history start (end of this run's range minus
+    var state_history_days - 1) to the day before this run's range starts. Empty (start > end)
+    when the run's range already reaches the history start. Only meaningful on an incremental
+    run; returns none otherwise. -#}
+{% macro segmentation_state_backfill_range() -%}
+    {%- if not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set range = segmentation_state_date_range() -%}
+    {%- set n_days = var('state_history_days', 90) | int -%}
+    {%- set start_sql = "cast(" ~ dbt.dateadd('day', -(n_days - 1), range.end) ~ " as date)" -%}
+    {%- set end_sql = "cast(" ~ dbt.dateadd('day', -1, range.start) ~ " as date)" -%}
+    {{ return({'start': start_sql, 'end': end_sql}) }}
+{%- endmacro %}

@@ -1,9 +1,24 @@
 {#- One row per customer per day: the RFM segment, lifecycle stage and membership tier the
     customer had on state_date, computed with exactly the rules of the as-of marts (macro
-    segmentation_customer_states) as if state_date were the as-of date. Each run recomputes a
-    date range (macro segmentation_state_date_range) and replaces those dates entirely
-    (delete+insert keyed on state_date, insert_overwrite by partition on Spark), so reruns are
-    idempotent and customers merged away by identity resolution disappear from recomputed days. -#}
+    segmentation_customer_states) as if state_date were the as-of date.
+
+    Each run recomputes a date range (macro segmentation_state_date_range) for every customer.
+    On an incremental run, customers NOT yet in this table (new to it, e.g. a customer whose
+    first record was delivered late) are also backfilled for every date from the history start
+    (as-of - state_history_days + 1; their tenure start if later) to the day before the range
+    (macro segmentation_state_backfill_range), so the table holds the same history as a full
+    build.
+
+    Write strategy: delete+insert keyed on state_date (insert_overwrite by partition on Spark):
+    every date the run produces is replaced entirely, so reruns are idempotent and customers
+    merged away by identity resolution disappear from recomputed days. Replacing a backfilled
+    date entirely would delete the other customers' rows of that date, so for every backfilled
+    date the run also re-emits (carries) the rows already in the table for that date: the date
+    is rewritten as existing rows + the new customers' rows (new customers have no row in the
+    table, so no (customer_id, state_date) is emitted twice). Only dates on which a new customer
+    has a state are carried; a run without new customers touches only the recompute range. A
+    composite unique_key (customer_id, state_date) would instead keep merged-away customers in
+    recomputed days and does not work with Spark's partition overwrite. -#}
 {{ config(
     materialized='incremental',
     unique_key='state_date',
@@ -13,24 +28,68 @@
 ) }}
 
 {%- set range = segmentation_state_date_range() %}
+{%- set backfill = segmentation_state_backfill_range() %}
+{%- set columns = ['customer_id', 'state_date', 'rfm_segment', 'recency_band', 'frequency_band',
+    'monetary_band', 'lifecycle_stage', 'membership_tier', 'tenure_days',
+    'days_since_last_purchase', 'trailing_12m_net_spend_cny'] %}
+
+{%- set state_columns_sql %}
+    select
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(eval_date as date) as state_date,
+        cast(rfm_segment_code as {{ dbt.type_string() }}) as rfm_segment,
+        cast(recency_band as {{ dbt.type_string() }}) as recency_band,
+        cast(frequency_band as {{ dbt.type_string() }}) as frequency_band,
+        cast(monetary_band as {{ dbt.type_string() }}) as monetary_band,
+        cast(lifecycle_stage_code as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(membership_tier_code as {{ dbt.type_string() }}) as membership_tier,
+        cast(tenure_days as integer) as tenure_days,
+        cast(recency_days as integer) as days_since_last_purchase,
+        cast(trailing_12m_net_spend_cny as decimal(18, 2)) as trailing_12m_net_spend_cny
+{%- endset %}
 
 with states as (
     {{ segmentation_customer_states(
         "select spine_date as eval_date from (" ~ segmentation_date_spine(range.start, range.end) ~ ") as spine",
         include_all_customers=false
     ) }}
+),
+
+recomputed as (
+    {{ state_columns_sql }}
+    from states
+)
+{%- if backfill %},
+
+new_customer_states as (
+    -- customers not yet in the table, before the recompute range (from their tenure start on)
+    {{ segmentation_customer_states(
+        "select spine_date as eval_date from (" ~ segmentation_date_spine(backfill.start, backfill.end) ~ ") as spine",
+        include_all_customers=false,
+        customers_sql="select dc.customer_id from " ~ ref('dim_customers') ~ " as dc"
+            ~ " where dc.customer_id not in (select ex.customer_id from " ~ this ~ " as ex"
+            ~ " where ex.customer_id is not null)"
+    ) }}
+),
+
+backfilled as (
+    {{ state_columns_sql }}
+    from new_customer_states
+),
+
+carried as (
+    -- the rows already in the table on the backfilled dates: those dates are replaced entirely
+    select {{ columns | join(', ') }}
+    from {{ this }}
+    where state_date in (select bf.state_date from backfilled as bf)
 )
 
-select
-    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-    cast(eval_date as date) as state_date,
-    cast(rfm_segment_code as {{ dbt.type_string() }}) as rfm_segment,
-    cast(recency_band as {{ dbt.type_string() }}) as recency_band,
-    cast(frequency_band as {{ dbt.type_string() }}) as frequency_band,
-    cast(monetary_band as {{ dbt.type_string() }}) as monetary_band,
-    cast(lifecycle_stage_code as {{ dbt.type_string() }}) as lifecycle_stage,
-    cast(membership_tier_code as {{ dbt.type_string() }}) as membership_tier,
-    cast(tenure_days as integer) as tenure_days,
-    cast(recency_days as integer) as days_since_last_purchase,
-    cast(trailing_12m_net_spend_cny as decimal(18, 2)) as trailing_12m_net_spend_cny
-from states
+select {{ columns | join(', ') }} from recomputed
+union all
+select {{ columns | join(', ') }} from backfilled
+union all
+select {{ columns | join(', ') }} from carried
+{%- else %}
+
+select {{ columns | join(', ') }} from recomputed
+{%- endif %}

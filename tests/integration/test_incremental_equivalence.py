@@ -27,8 +27,9 @@ State history (`customer_state_daily`, and `segment_migration` built from it) is
 separately: A's incremental runs set `state_recompute_days` to the batch interval plus the
 generator's maximum lateness (5 days), because the model recomputes only that many trailing days
 (the default 7 fits a daily cadence, see docs/operations.md "Late data and lookback"). Within that
-window A and B must agree; before it they differ because the state of an old day is not
-point-in-time for refunds (a KNOWN GAP, strict xfail below: fix it and the xfail fails, remove it).
+window A and B must agree, and before it too: every state is point in time (orders, refunds
+and registrations count from their dates), and a customer new to the table (e.g. its first
+record delivered late) is backfilled by the incremental run from the history start on.
 Days A has before B's first state_date are retention (B's full build starts at as-of - 89 days).
 """
 
@@ -355,16 +356,6 @@ def test_state_history_is_identical_within_the_recompute_window(builds):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "KNOWN GAP (segmentation): customer_state_daily is not point-in-time for refunds. A "
-        "state_date's RFM/lifecycle use fct_orders' *current* is_fully_refunded / net amounts, "
-        "so a refund completed after the recompute window rewrites old days in a full build but "
-        "not in an incremental one (e.g. order on day 3 refunded on day 16). Fix: evaluate "
-        "refunds as of eval_date (completed_at <= eval_date) in segmentation_customer_states."
-    ),
-)
 def test_state_history_is_identical_before_the_recompute_window(builds):
     first_common, _ = _state_window(builds["b"], builds["recompute_days"])
     diff = _state_diff(builds, first_common)

@@ -563,6 +563,31 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
         "{state_start_date: '2026-06-01', state_end_date: '2026-06-10'}",
     )
     assert daily_actual(db) == expected
+    # customers new to the table (here: their rows removed, as if their first record arrived
+    # late) get their whole history backfilled by an incremental run, the other customers'
+    # rows on the backfilled days are kept; a rerun (nothing new) changes nothing
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            "delete from marts.customer_state_daily where customer_id in ('LATE_REG', 'PIT')"
+        )
+    finally:
+        con.close()
+    assert daily_actual(db) != expected
+    for _ in range(2):
+        dbt(
+            tmp,
+            proj,
+            db,
+            "run",
+            "--select",
+            "customer_state_daily",
+            "--vars",
+            f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}",
+        )
+        assert daily_actual(db) == expected
+        n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
+        assert n == len(expected)  # no (customer_id, state_date) twice
 
 
 def test_dormant_to_active_migration_matches_python(built):

@@ -39,3 +39,6 @@ where ex.customer_id is null
     or pc.customer_id is null
     or pc.label_rows <> 1
     or pc.non_null_labels <> 1
+
+{#- Shown in Dagster as an asset check on customer_rfm (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'customer_rfm'}}}) }}

@@ -34,3 +34,6 @@ from compared
 where order_id is null
     or fct_refunded_cny <> dated_refunded_cny
     or fct_is_fully_refunded <> coalesce(dated_is_fully_refunded, false)
+
+{#- Shown in Dagster as an asset check on int_order_refunds_completed (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_order_refunds_completed'}}}) }}

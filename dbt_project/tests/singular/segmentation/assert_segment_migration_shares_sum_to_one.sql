@@ -27,3 +27,6 @@ select bc.period_type, bc.period_start, bc.dimension, 'closing count' as failure
 from by_closing as bc
 left join daily as da on bc.closing_date = da.state_date
 where da.customers is null or bc.closing_customers <> da.customers
+
+{#- Shown in Dagster as an asset check on segment_migration (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'segment_migration'}}}) }}

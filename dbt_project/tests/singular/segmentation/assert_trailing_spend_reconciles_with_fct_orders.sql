@@ -51,3 +51,6 @@ select mt.total_cny as mart_total_cny, ot.total_cny as fct_orders_total_cny
 from mart_total as mt
 cross join orders_total as ot
 where abs(mt.total_cny - ot.total_cny) > 0.005
+
+{#- Shown in Dagster as an asset check on customer_membership_tiers (the test reads several models). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'customer_membership_tiers'}}}) }}

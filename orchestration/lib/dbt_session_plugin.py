@@ -13,3 +13,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
         conn.execute("SET TimeZone = 'UTC'")
+
+    def configure_cursor(self, cursor) -> None:
+        # dbt runs models on cursors, and a cursor starts a new session with default settings.
+        cursor.execute("SET TimeZone = 'UTC'")

@@ -464,10 +464,7 @@ def _events(
     ev_dev = device[sess]
     plat = dev_all_plat[ev_dev]
     tablet_s = np.concatenate([np.zeros(n_pu + n_ab, bool), on_tablet])
-    logged = np.where(kind == 2, rng.random(S) < 0.7, (kind == 0) | (rng.random(S) < 0.9))
-    # Checkout needs an account (address, payment): a session that reaches checkout is logged in,
-    # like the cancelled order it may leave behind. Browsing and carts may stay anonymous.
-    logged |= checkout_ab
+    logged = _persistent_login(rng, kind, checkout_ab, device, anchor, tablet_s)
     sp = person[sess]
     user_known = logged[sess] & ps.online[sp]
     user_idx = np.where(user_known, sp, 0)
@@ -552,6 +549,41 @@ def _events(
         "session_start_ms": ab_t,
     }
     return frame, ev_truth, ab_truth
+
+
+# Share of a device's sessions after its first login that are anonymous anyway (logged out,
+# token expired, a private tab): apps and mini-programs otherwise keep the user logged in.
+LOGOUT_SHARE = 0.03
+
+
+def _persistent_login(rng, kind, checkout_ab, device, start, tablet_s) -> np.ndarray:
+    """Logged-in flag per session, login persisting per device.
+
+    Each session draws a login as an independent visit would (browsing 70 %, carts 90 %); one that
+    reaches checkout is always logged in (an account holds address and payment), like the
+    cancelled order it may leave behind. On a personal device the login then persists: sessions
+    before the device's first logged-in session are anonymous, later ones are logged in except a
+    LOGOUT_SHARE of them. The shared in-store tablet is a kiosk that logs out after each visit:
+    its sessions keep the independent draw. The logout draw reuses the login draw's uniform
+    (rescaled above the login threshold), so the random stream is the same as with independent
+    draws and only login states change.
+    """
+    S = len(kind)
+    u_browse, u_other = rng.random(S), rng.random(S)
+    u = np.where(kind == 2, u_browse, u_other)
+    p = np.where(kind == 2, 0.7, 0.9)
+    drawn = (kind == 0) | checkout_ab | (u < p)
+    # Sessions of a device in time order (ties by session index: lexsort is stable).
+    order = np.lexsort((start, device))
+    dev_s, drawn_s = device[order], drawn[order]
+    new_dev = np.r_[True, dev_s[1:] != dev_s[:-1]]
+    # Logged-in sessions strictly before this one on the same device.
+    csum = np.cumsum(drawn_s) - drawn_s
+    before = csum - np.maximum.accumulate(np.where(new_dev, csum, 0))
+    prior = np.empty(S, bool)
+    prior[order] = before > 0
+    logout = (u - p) / (1 - p) < LOGOUT_SHARE  # only read where u >= p (not drawn)
+    return drawn | (prior & ~logout & ~tablet_s)
 
 
 def _masked_int(values: np.ndarray, null: np.ndarray) -> pa.Array:

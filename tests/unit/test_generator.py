@@ -492,3 +492,24 @@ def test_api_report_and_cli(tmp_path, capsys):
             == n
             == manifest["entities"][key]["rows_clean"]
         )
+
+
+def test_pre_window_account_devices_start_logged_in():
+    """A device whose owner's account predates the window starts logged in; others do not."""
+    import numpy as np
+
+    from orchestration.lib.generator.online import _persistent_login
+
+    n = 400  # browsing sessions on two devices, same times; device 1's owner has a prior account
+    kind = np.full(2 * n, 2)
+    device = np.repeat([0, 1], n)
+    start = np.tile(np.arange(n), 2)
+    pre = device == 1
+    args = (kind, np.zeros(2 * n, bool), device, start, np.zeros(2 * n, bool))
+    base = _persistent_login(np.random.default_rng(3), *args)
+    logged = _persistent_login(np.random.default_rng(3), *args, pre)
+    assert (logged[:n] == base[:n]).all()  # the fresh device is unchanged
+    # The pre-window device is logged in from its first session, except ~3% logouts; a session
+    # logged in without the prior account stays logged in.
+    assert logged[n] and (logged[n:] >= base[n:]).all()
+    assert 0 < (~logged[n:]).sum() < 0.1 * n

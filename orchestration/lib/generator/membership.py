@@ -34,7 +34,7 @@ def build_membership(
     rng = ctx.rng("membership")
     mem = np.flatnonzero(ps.is_member)
     m = len(mem)
-    pre = (ps.acq_day[mem] < 0) & (rng.random(m) < 0.85)
+    pre = ps.member_pre[mem]  # registered before the window (drawn with the person)
     acq_ts = ctx.t0 + np.maximum(ps.acq_day[mem], 0) * cat.DAY_MS
     reg = np.where(
         pre,

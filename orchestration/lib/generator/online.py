@@ -464,7 +464,10 @@ def _events(
     ev_dev = device[sess]
     plat = dev_all_plat[ev_dev]
     tablet_s = np.concatenate([np.zeros(n_pu + n_ab, bool), on_tablet])
-    logged = _persistent_login(rng, kind, checkout_ab, device, anchor, tablet_s)
+    # A personal device (or WeChat mini-program) of a person whose app account predates the
+    # window starts the window logged in; the shared tablet never does.
+    pre_login = ps.account_pre[person] & ~tablet_s
+    logged = _persistent_login(rng, kind, checkout_ab, device, anchor, tablet_s, pre_login)
     sp = person[sess]
     user_known = logged[sess] & ps.online[sp]
     user_idx = np.where(user_known, sp, 0)
@@ -556,14 +559,22 @@ def _events(
 LOGOUT_SHARE = 0.03
 
 
-def _persistent_login(rng, kind, checkout_ab, device, start, tablet_s) -> np.ndarray:
+def _persistent_login(
+    rng, kind, checkout_ab, device, start, tablet_s, pre_login=None
+) -> np.ndarray:
     """Logged-in flag per session, login persisting per device.
 
     Each session draws a login as an independent visit would (browsing 70 %, carts 90 %); one that
     reaches checkout is always logged in (an account holds address and payment), like the
     cancelled order it may leave behind. On a personal device the login then persists: sessions
     before the device's first logged-in session are anonymous, later ones are logged in except a
-    LOGOUT_SHARE of them. The shared in-store tablet is a kiosk that logs out after each visit:
+    LOGOUT_SHARE of them. Initial state: a personal device starts the window logged out (as if
+    freshly installed) unless ``pre_login`` marks its owner's app account as created before the
+    window start (Persons.account_pre; mini-programs keep the WeChat login bound likewise); such a
+    device starts logged in, so all its sessions follow the persistence rule, LOGOUT_SHARE
+    included. Persons without an account, or whose account is created inside the window, start
+    logged out: the account counts as created at their first logged-in session. The shared
+    in-store tablet is a kiosk that logs out after each visit:
     its sessions keep the independent draw. The logout draw reuses the login draw's uniform
     (rescaled above the login threshold), so the random stream is the same as with independent
     draws and only login states change.
@@ -582,6 +593,8 @@ def _persistent_login(rng, kind, checkout_ab, device, start, tablet_s) -> np.nda
     before = csum - np.maximum.accumulate(np.where(new_dev, csum, 0))
     prior = np.empty(S, bool)
     prior[order] = before > 0
+    if pre_login is not None:
+        prior |= pre_login
     logout = (u - p) / (1 - p) < LOGOUT_SHARE  # only read where u >= p (not drawn)
     return drawn | (prior & ~logout & ~tablet_s)
 

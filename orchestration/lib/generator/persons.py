@@ -39,6 +39,8 @@ class Persons:
     has_baby: np.ndarray
     pad_user: np.ndarray
     is_member: np.ndarray
+    member_pre: np.ndarray  # bool: member registered before the window start
+    account_pre: np.ndarray  # bool: app account (user_id) created before the window start
     phone: np.ndarray  # object, 11 digits
     email: np.ndarray  # object or None (lower case)
     user_id: np.ndarray  # object or None
@@ -195,6 +197,14 @@ def build_persons(ctx: Ctx) -> Persons:
     dev_id = ids[: len(dev_person)]
     tablet_ids = ids[len(dev_person) :]
     stores_pick = rng.choice(len(ctx.stores), N_TABLET_STORES + n_trap, replace=False)
+    # Account history before the window (drawn last, so the draws above are unchanged). Most
+    # members first active before the window registered before it (membership uses this flag for
+    # register_time). The generator keeps no separate account-creation date for app users, so an
+    # app account (user_id) counts as created before the window exactly when its person is a
+    # member registered before it; every other account is treated as created at the person's
+    # first session inside the window. online.py starts such pre-window accounts logged in.
+    member_pre = is_member & (acq_day < 0) & (rng.random(n) < 0.85)
+    account_pre = online & member_pre
     return Persons(
         n=n,
         person_id=pid,
@@ -219,6 +229,8 @@ def build_persons(ctx: Ctx) -> Persons:
         has_baby=has_baby,
         pad_user=pad_user,
         is_member=is_member,
+        member_pre=member_pre,
+        account_pre=account_pre,
         phone=phone,
         email=email,
         user_id=user_id,

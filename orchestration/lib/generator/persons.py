@@ -199,12 +199,12 @@ def build_persons(ctx: Ctx) -> Persons:
     stores_pick = rng.choice(len(ctx.stores), N_TABLET_STORES + n_trap, replace=False)
     # Account history before the window (drawn last, so the draws above are unchanged). Most
     # members first active before the window registered before it (membership uses this flag for
-    # register_time). The generator keeps no separate account-creation date for app users, so an
-    # app account (user_id) counts as created before the window exactly when its person is a
-    # member registered before it; every other account is treated as created at the person's
-    # first session inside the window. online.py starts such pre-window accounts logged in.
+    # register_time). An online person's acquisition (its day, channel and device) is the app
+    # sign-up, so an online person acquired before the window already held the account (user_id)
+    # when the window opens; members registered before it did too. online.py starts such
+    # pre-window accounts logged in on their personal devices.
     member_pre = is_member & (acq_day < 0) & (rng.random(n) < 0.85)
-    account_pre = online & member_pre
+    account_pre = online & ((acq_day < 0) | member_pre)
     return Persons(
         n=n,
         person_id=pid,

@@ -34,7 +34,7 @@ from orchestration.lib.settings import PROJECT_ROOT
 
 DBT = str(Path(sys.executable).parent / "dbt")
 TEST_KEY = "itest-identity-key-5d1c0e7a-not-a-secret"
-# The CI proxy; the default dataset (`make run`) is measured with IDENTITY_WORLD=20000,365,2025-11-01,42
+# The CI proxy. The default dataset (`make run`): IDENTITY_WORLD=20000,365,2025-11-01,42
 _world = os.environ.get("IDENTITY_WORLD", "1000,60,2026-03-01,7").split(",")
 CUSTOMERS, DAYS, START, SEED = int(_world[0]), int(_world[1]), _world[2], int(_world[3])
 

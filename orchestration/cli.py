@@ -32,8 +32,6 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _materialize(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
-
     from orchestration.definitions import defs
     from orchestration.lib.run_summary import build_summary
     from orchestration.lib.settings import load_settings
@@ -42,7 +40,7 @@ def _materialize(args: argparse.Namespace) -> int:
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     job = defs.resolve_job_def("materialize_everything")
-    with DagsterInstance.get() if _has_dagster_home() else DagsterInstance.ephemeral() as instance:
+    with _dagster_instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -64,19 +62,22 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _has_dagster_home() -> bool:
+def _dagster_instance():
+    """The persistent instance under $DAGSTER_HOME (seeded with our dagster.yaml, so `make dev`
+    shows these runs), or a throwaway one when DAGSTER_HOME is unset."""
     import os
     from pathlib import Path
 
+    from dagster import DagsterInstance
+
     home = os.environ.get("DAGSTER_HOME")
     if not home:
-        return False
+        return DagsterInstance.ephemeral()
     Path(home).mkdir(parents=True, exist_ok=True)
     instance_config = Path(home) / "dagster.yaml"
     if not instance_config.exists():
-        template = Path(__file__).with_name("dagster.yaml")
-        instance_config.write_text(template.read_text())
-    return True
+        instance_config.write_text(Path(__file__).with_name("dagster.yaml").read_text())
+    return DagsterInstance.get()
 
 
 def main(argv: list[str] | None = None) -> int:

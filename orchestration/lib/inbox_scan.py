@@ -13,9 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.contract import ENTITIES
-
-SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz")
+from orchestration.lib.contract import SOURCES
+from orchestration.lib.landing.discover import discover
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,16 @@ class InboxCursor:
 def new_inbox_files(inbox: Path, cursor: InboxCursor) -> tuple[list[InboxFile], InboxCursor]:
     """Files modified at or after the cursor that it has not handled, and the advanced cursor."""
     found: list[InboxFile] = []
-    for e in ENTITIES:
-        folder = inbox / e.source / e.name
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if not path.is_file() or not path.name.endswith(SUFFIXES):
-                continue
-            mtime = path.stat().st_mtime_ns
+    for source in SOURCES:
+        # The same discovery as landing: what the sensor sees is what a run will land.
+        for f in discover(inbox, source)[0]:
+            mtime = f.path.stat().st_mtime_ns
             if mtime < cursor.mtime_ns:
                 continue
-            sha = file_sha256(path)
+            sha = file_sha256(f.path)
             if mtime == cursor.mtime_ns and sha in cursor.hashes_at_mtime:
                 continue
-            found.append(InboxFile(path, e.source, e.name, mtime, sha))
+            found.append(InboxFile(f.path, source, f.entity.name, mtime, sha))
     if not found:
         return [], cursor
     newest = max(f.mtime_ns for f in found)

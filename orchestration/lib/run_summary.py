@@ -47,8 +47,7 @@ def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
             tables = counts.get(schema, {})
             if not tables:
                 continue
-            visible = {t: n for t, n in tables.items()}
-            lines.append(f"{schema:<13} {len(visible):>3} tables {sum(visible.values()):>12,} rows")
+            lines.append(f"{schema:<13} {len(tables):>3} tables {sum(tables.values()):>12,} rows")
         rejects = _grouped(
             conn,
             "select entity, reason, count(*) from raw._rejects "

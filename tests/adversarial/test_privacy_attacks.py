@@ -31,25 +31,29 @@ MOBILE_PREFIXES = [
 SAMPLE_PER_PREFIX = 400
 
 
-def _staged_phone_hashes(warehouse) -> set[str]:
-    conn = duckdb.connect(str(warehouse), read_only=True)
+def _distinct_values(database, columns_where: str) -> set[str]:
+    """Every distinct non-null value of the columns information_schema selects."""
+    conn = duckdb.connect(str(database), read_only=True)
     try:
         columns = conn.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
-            "where table_schema = 'staging' and column_name like '%phone_hash'"
+            f"where {columns_where}"
         ).fetchall()
-        hashes: set[str] = set()
+        values: set[str] = set()
         for schema, table, column in columns:
-            hashes |= {
-                v
-                for (v,) in conn.execute(
-                    f'select distinct "{column}" from "{schema}"."{table}" '
-                    f'where "{column}" is not null'
-                ).fetchall()
-            }
-        return hashes
+            rows = conn.execute(
+                f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+            ).fetchall()
+            values |= {v for (v,) in rows}
+        return values
     finally:
         conn.close()
+
+
+def _staged_phone_hashes(warehouse) -> set[str]:
+    return _distinct_values(
+        warehouse, "table_schema = 'staging' and column_name like '%phone_hash'"
+    )
 
 
 def _true_phones(inbox) -> list[str]:
@@ -101,24 +105,7 @@ def test_dictionary_attack_over_mobile_prefixes_finds_nothing(pipeline_build):
 
 def test_serving_file_holds_no_hash_of_a_known_number_without_the_key(pipeline_build):
     """BI users see only marts; even those carry no unkeyed digest of any real number."""
-    serving = pipeline_build["serving"]
-    conn = duckdb.connect(str(serving), read_only=True)
-    try:
-        columns = conn.execute(
-            "select table_schema, table_name, column_name from information_schema.columns "
-            "where data_type = 'VARCHAR'"
-        ).fetchall()
-        values: set[str] = set()
-        for schema, table, column in columns:
-            values |= {
-                v
-                for (v,) in conn.execute(
-                    f'select distinct "{column}" from "{schema}"."{table}" '
-                    f'where "{column}" is not null'
-                ).fetchall()
-            }
-    finally:
-        conn.close()
+    values = _distinct_values(pipeline_build["serving"], "data_type = 'VARCHAR'")
     phones = _true_phones(pipeline_build["inbox"])
     unkeyed = set()
     for p in phones:

@@ -161,29 +161,20 @@ def run_bench(scale: str, out_dir: Path | None = None) -> dict:
     def publish():
         publish_marts(settings.warehouse_path, settings.serving_dir)
 
+    def build_models():
+        excluded = ("resource_type:test", "resource_type:unit_test")
+        return _dbt(settings, "build", "--exclude", *excluded, target_path=target)
+
+    def run_tests():
+        return _dbt(settings, "test", "--exclude", "resource_type:unit_test", target_path=target)
+
     stages.append(_stage("land", land, lambda: _warehouse_rows(settings, "raw")))
     stages.append(
         _stage(
-            "dbt build (models, seeds)",
-            lambda: _dbt(
-                settings,
-                "build",
-                "--exclude",
-                "resource_type:test",
-                "resource_type:unit_test",
-                target_path=target,
-            ),
-            lambda: _warehouse_rows(settings, "marts"),
+            "dbt build (models, seeds)", build_models, lambda: _warehouse_rows(settings, "marts")
         )
     )
-    stages.append(
-        _stage(
-            "dbt tests",
-            lambda: _dbt(
-                settings, "test", "--exclude", "resource_type:unit_test", target_path=target
-            ),
-        )
-    )
+    stages.append(_stage("dbt tests", run_tests))
     stages.append(_stage("publish", publish))
     full_seconds = sum(s.seconds for s in stages if s.name != "generate")
 
@@ -193,23 +184,8 @@ def run_bench(scale: str, out_dir: Path | None = None) -> dict:
         shutil.move(path, settings.inbox_dir / rel)
     incremental = [
         _stage("incremental: land", land),
-        _stage(
-            "incremental: dbt build",
-            lambda: _dbt(
-                settings,
-                "build",
-                "--exclude",
-                "resource_type:test",
-                "resource_type:unit_test",
-                target_path=target,
-            ),
-        ),
-        _stage(
-            "incremental: dbt tests",
-            lambda: _dbt(
-                settings, "test", "--exclude", "resource_type:unit_test", target_path=target
-            ),
-        ),
+        _stage("incremental: dbt build", build_models),
+        _stage("incremental: dbt tests", run_tests),
         _stage("incremental: publish", publish),
     ]
     result = {

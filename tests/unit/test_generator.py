@@ -53,9 +53,12 @@ def _gen(tmp_path_factory, name: str, **kw) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def dirty(tmp_path_factory) -> Path:
-    return _gen(tmp_path_factory, "dirty")
+# Chunks of 150 customers: the same contract and truth when the world is built in 3 chunks.
+@pytest.fixture(scope="module", params=[None, 150], ids=["one_chunk", "three_chunks"])
+def dirty(tmp_path_factory, request) -> Path:
+    if request.param is None:
+        return _gen(tmp_path_factory, "dirty")
+    return _gen(tmp_path_factory, "dirty_chunked", chunk_customers=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +185,47 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path_factory):
     data = [k for k in ha if not k.startswith("_truth")]
     assert len(data) > 50
     assert sum(ha[k] != hc.get(k) for k in data) > 0.9 * len(data)
+
+
+PRIMARY_KEYS = {
+    "app/events": ("event_id",),
+    "shop/orders": ("order_id",),
+    "shop/order_items": ("order_id", "line_no"),
+    "shop/payments": ("payment_id",),
+    "shop/refunds": ("refund_id",),
+    "logistics/shipments": ("shipment_id",),
+    "pos/receipts": ("receipt_id",),
+    "pos/receipt_lines": ("receipt_id", "line_no"),
+    "pos/assistant_interactions": ("interaction_id",),
+    "pos/footfall": ("sensor_id", "hour_start"),
+    "membership/points_ledger": ("entry_id",),
+    "membership/level_changes": ("change_id",),
+}
+
+
+def test_chunked_world_keeps_keys_unique(tmp_path_factory):
+    """Chunks share id counters and the store grid: no key repeats, no person twice, and a
+    world that fits in one chunk is byte-identical to an unchunked one."""
+    kw = {"customers": 400, "days": 20, "dirt_rate": 0.0}
+    whole = _gen(tmp_path_factory, "whole", **kw)
+    one = _gen(tmp_path_factory, "one_chunk", chunk_customers=400, **kw)
+    chunked = _gen(tmp_path_factory, "chunked", chunk_customers=150, **kw)
+    data = [p.relative_to(whole) for p in sorted(whole.rglob("*")) if p.is_file()]
+    assert all(sha(whole / p) == sha(one / p) for p in data)
+    for key, cols in PRIMARY_KEYS.items():
+        good, bad = records(chunked, key)
+        assert bad == 0 and good, key
+        keys = Counter(tuple(r[c] for c in cols) for r in good)
+        assert max(keys.values()) == 1, (key, keys.most_common(1))
+    grid = len(records(whole, "pos/footfall")[0])
+    assert len(records(chunked, "pos/footfall")[0]) == grid
+    persons = truth(chunked, "persons")
+    assert len({p["person_id"] for p in persons}) == len(persons) == 400
+    ids = truth(chunked, "identifiers")
+    assert len({(i["id_type"], i["id_value"]) for i in ids}) == len(ids)
+    assert sum(i["is_shared_trap"] for i in ids) == sum(
+        i["is_shared_trap"] for i in truth(whole, "identifiers")
+    )
 
 
 def test_every_entity_has_daily_files_with_contract_columns(dirty):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,6 +23,11 @@ class Ctx:
     stores: tuple[cat.Store, ...] = ()
     catalog: cat.SkuCatalog | None = None
     day_w: np.ndarray = field(default_factory=lambda: np.ones(1))
+    # Chunk of customers being built (0 = the whole world or its first chunk): chunk k > 0 draws
+    # from its own random streams, so a world that fits one chunk is unchanged by chunking.
+    chunk: int = 0
+    # Next free integer id per id kind, shared by every chunk so ids stay unique in the world.
+    id_next: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def create(cls, customers: int, days: int, start: dt.date, seed: int, dirt_rate: float) -> Ctx:
@@ -35,9 +40,20 @@ class Ctx:
         return ctx
 
     def rng(self, stage: str) -> np.random.Generator:
-        """An independent stream per stage, so stages do not perturb each other."""
-        seq = np.random.SeedSequence([self.seed, zlib.crc32(stage.encode())])
+        """An independent stream per stage (and chunk), so stages do not perturb each other."""
+        name = stage if self.chunk == 0 else f"{stage}@{self.chunk}"
+        seq = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
         return np.random.default_rng(seq)
+
+    def for_chunk(self, k: int) -> Ctx:
+        """The same world (catalog, stores, id counters) for customer chunk k."""
+        return replace(self, chunk=k)
+
+    def ids(self, kind: str, n: int) -> np.ndarray:
+        """The next n integer ids (1-based) of `kind`, unique across chunks."""
+        first = self.id_next.get(kind, 1)
+        self.id_next[kind] = first + n
+        return np.arange(first, first + n, dtype=np.int64)
 
     @property
     def t_end(self) -> int:

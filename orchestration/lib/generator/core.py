@@ -21,11 +21,14 @@ from .membership import build_membership
 from .offline import build_offline
 from .online import build_online
 from .partners import build_dmp, build_social
-from .persons import build_persons
+from .persons import Persons, build_persons
 from .purchases import build_purchases
-from .truth import write_truth
+from .truth import merge_truth_parts, write_dirt_truth, write_truth
 
 GENERATOR_VERSION = "1"
+# Customers built at once: ~2.5 GB peak at 100,000 over a year.
+CHUNK_CUSTOMERS = 100_000
+FOOTFALL = "pos/footfall"
 
 
 @dataclass
@@ -68,12 +71,19 @@ def generate(
     out: str | Path,
     dirt_rate: float = 0.02,
     progress: bool = True,
+    chunk_customers: int = CHUNK_CUSTOMERS,
 ) -> GenerationReport:
-    """Write a deterministic synthetic inbox for `customers` people over `days` days to `out`."""
+    """Write a deterministic synthetic inbox for `customers` people over `days` days to `out`.
+
+    Customers are built in chunks of `chunk_customers` (memory stays flat with the world's size):
+    every chunk appends to the same day files and ids stay unique. A world of one chunk is
+    byte-identical to an unchunked build; a larger world depends on the chunk size too."""
     if customers < 1 or days < 1:
         raise ValueError("customers and days must be positive")
     if not 0 <= dirt_rate < 0.5:
         raise ValueError("dirt_rate must be in [0, 0.5)")
+    if chunk_customers < 1:
+        raise ValueError("chunk_customers must be positive")
     out = Path(out)
     start_d = _as_date(start)
     log = _Progress(progress)
@@ -84,58 +94,54 @@ def generate(
     shutil.rmtree(out / "_truth", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
 
-    ps = build_persons(ctx)
+    ps_all = build_persons(ctx)
     log(
-        f"persons: {ps.n:,} ({int(ps.online.sum()):,} online, {int(ps.offline.sum()):,} "
-        f"offline, {int(ps.is_member.sum()):,} members, {len(ps.dev_id):,} devices)"
+        f"persons: {ps_all.n:,} ({int(ps_all.online.sum()):,} online, "
+        f"{int(ps_all.offline.sum()):,} offline, {int(ps_all.is_member.sum()):,} members, "
+        f"{len(ps_all.dev_id):,} devices)"
     )
-    pur = build_purchases(ctx, ps)
-    log(f"purchases: {len(pur.person):,} ({int(pur.online.sum()):,} online)")
-    on = build_online(ctx, ps, pur)
-    log("online: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in on.frames))
-    off = build_offline(ctx, ps, pur)
-    log("offline: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in off.frames))
-    o = on.orders
-    paid = np.flatnonzero(o.paid)
-    rid = np.array([f"R{r:010d}" for r in off.receipt_id[off.receipt_member]], dtype=object)
-    ms = build_membership(
-        ctx,
-        ps,
-        np.concatenate([o.person[paid], off.receipt_person[off.receipt_member]]),
-        np.concatenate([o.paid_ts[paid], off.receipt_ts[off.receipt_member]]),
-        np.concatenate([o.pay[paid], off.receipt_total[off.receipt_member]]),
-        np.concatenate([o.order_id[paid], rid]),
-    )
-    log("membership: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in ms.frames))
-    social, social_truth = build_social(ctx, ps)
-    frames = {
-        f.entity.key: f for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps)]
-    }
-    log(f"partners: tags {len(social):,}, segments {len(frames['dmp/segments']):,}")
-
+    bounds = list(range(0, customers, chunk_customers)) + [customers]
+    chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
     report = GenerationReport(out=out)
+    dirt_counts: dict[str, Counter] = {}
+    files: dict[Path, None] = {}  # every day file once, in first-write order
+    footfall: Frame | None = None
     con = writers.connect()
-    regions = {r.code: r for r in ctx.regions}
-    dirt_rows: list[tuple[str, str, int, int]] = []
     try:
-        for ent in ENTITIES:
-            f: Frame = frames[ent.key]
-            f.day = np.clip(f.day, 0, days - 1)
-            d = dirt.apply(f, ctx.rng(f"dirt:{ent.key}"), dirt_rate, days, regions)
-            paths = writers.write_entity(con, d, ent, out, start_d)
-            report.files.extend(paths)
-            report.rows_clean[ent.key] = len(f)
-            report.lines_written[ent.key] = d.table.num_rows
-            report.dirt[ent.key] = dict(sorted(d.counts.items()))
-            dirt_rows += [(ent.key, k, v, len(f)) for k, v in sorted(d.counts.items())]
-            log(f"wrote {ent.key}: {d.table.num_rows:,} lines in {len(paths)} files")
-            del d
+        for k, (a, b) in enumerate(chunks):
+            cctx = ctx.for_chunk(k)
+            ps = ps_all if len(chunks) == 1 else ps_all.slice(a, b)
+            if len(chunks) > 1:
+                log(f"chunk {k + 1}/{len(chunks)}: customers {a + 1:,}-{b:,}")
+            frames, world = _build_feeds(cctx, ps, log)
+            for ent in ENTITIES:
+                f = frames.pop(ent.key)
+                if ent.key == FOOTFALL and len(chunks) > 1:  # a store grid: summed, written last
+                    footfall = f if footfall is None else _add_footfall(footfall, f)
+                    continue
+                _write(con, cctx, f, ent, out, start_d, report, dirt_counts, files, log)
+            truth_dir = out / "_truth" if len(chunks) == 1 else _truth_part(out, k)
+            write_truth(con, cctx, ps, *world, truth_dir, with_traps=k == 0)
+            del frames, world
+        if footfall is not None:
+            ent = next(e for e in ENTITIES if e.key == FOOTFALL)
+            _write(con, ctx, footfall, ent, out, start_d, report, dirt_counts, files, log)
+        report.files = list(files)
         resent = writers.redeliver(ctx.rng("redeliver"), report.files, dirt_rate)
         report.redelivered = [dst for _, dst in resent]
+        log(f"re-delivered {len(resent)} files")
+        report.dirt = {e.key: dict(sorted(dirt_counts[e.key].items())) for e in ENTITIES}
+        dirt_rows = [
+            (key, kind, v, report.rows_clean[key])
+            for key, kinds in report.dirt.items()
+            for kind, v in kinds.items()
+        ]
         if resent:
             dirt_rows.append(("*", "redelivered_file", len(resent), len(report.files)))
-        log(f"re-delivered {len(resent)} files")
-        write_truth(con, ctx, ps, on, off, ms, social_truth, out, dirt_rows)
+        write_dirt_truth(con, out / "_truth", dirt_rows)
+        if len(chunks) > 1:
+            parts = [_truth_part(out, k) for k in range(len(chunks))]
+            merge_truth_parts(con, out / "_truth", parts)
     finally:
         con.close()
     report.bytes_written = sum(p.stat().st_size for p in report.files + report.redelivered)
@@ -170,3 +176,67 @@ def generate(
         f"{report.bytes_written / 1e6:,.1f} MB"
     )
     return report
+
+
+def _build_feeds(ctx: Ctx, ps: Persons, log: _Progress) -> tuple[dict[str, Frame], tuple]:
+    """Every feed of these persons as frames keyed by entity, plus what the truth needs."""
+    pur = build_purchases(ctx, ps)
+    log(f"purchases: {len(pur.person):,} ({int(pur.online.sum()):,} online)")
+    on = build_online(ctx, ps, pur)
+    log("online: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in on.frames))
+    off = build_offline(ctx, ps, pur)
+    log("offline: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in off.frames))
+    o = on.orders
+    paid = np.flatnonzero(o.paid)
+    rid = np.array([f"R{r:010d}" for r in off.receipt_id[off.receipt_member]], dtype=object)
+    ms = build_membership(
+        ctx,
+        ps,
+        np.concatenate([o.person[paid], off.receipt_person[off.receipt_member]]),
+        np.concatenate([o.paid_ts[paid], off.receipt_ts[off.receipt_member]]),
+        np.concatenate([o.pay[paid], off.receipt_total[off.receipt_member]]),
+        np.concatenate([o.order_id[paid], rid]),
+    )
+    log("membership: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in ms.frames))
+    social, social_truth = build_social(ctx, ps)
+    frames = {
+        f.entity.key: f for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps)]
+    }
+    log(f"partners: tags {len(social):,}, segments {len(frames['dmp/segments']):,}")
+    return frames, (on, off, ms, social_truth)
+
+
+def _write(
+    con,
+    ctx: Ctx,
+    f: Frame,
+    ent,
+    out: Path,
+    start: dt.date,
+    report: GenerationReport,
+    dirt_counts: dict[str, Counter],
+    files: dict[Path, None],
+    log: _Progress,
+) -> None:
+    """Dirty one frame and append it to the entity's day files."""
+    f.day = np.clip(f.day, 0, ctx.days - 1)
+    regions = {r.code: r for r in ctx.regions}
+    d = dirt.apply(f, ctx.rng(f"dirt:{ent.key}"), ctx.dirt_rate, ctx.days, regions)
+    paths = writers.write_entity(con, d, ent, out, start)
+    files.update(dict.fromkeys(paths))
+    report.rows_clean[ent.key] = report.rows_clean.get(ent.key, 0) + len(f)
+    report.lines_written[ent.key] = report.lines_written.get(ent.key, 0) + d.table.num_rows
+    dirt_counts.setdefault(ent.key, Counter()).update(d.counts)
+    log(f"wrote {ent.key}: {d.table.num_rows:,} lines in {len(paths)} files")
+
+
+def _add_footfall(total: Frame, more: Frame) -> Frame:
+    """Footfall is one row per store, sensor and open hour: chunks add their visitors."""
+    assert np.array_equal(total.cols["hour_start"], more.cols["hour_start"])
+    for c in ("entries", "exits"):
+        total.cols[c] = total.cols[c] + more.cols[c]
+    return total
+
+
+def _truth_part(out: Path, k: int) -> Path:
+    return out / "_truth" / ".parts" / f"{k:04d}"

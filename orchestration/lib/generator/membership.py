@@ -87,8 +87,9 @@ def build_membership(
     what = rng.integers(0, 3, len(ch))
     new = {k: v[ch].copy() for k, v in cols.items()}
     new_email_person = mem[ch[what == 0]]
-    new_emails = np.array(
-        [f"member{p + 1}.new@{cat.EMAIL_DOMAINS[p % 6]}" for p in new_email_person], dtype=object
+    new_emails = np.array(  # numbered by the person's index in the whole world
+        [f"member{p + 1}.new@{cat.EMAIL_DOMAINS[p % 6]}" for p in new_email_person + ps.base],
+        dtype=object,
     )
     new["email"][what == 0] = new_emails
     fill = what == 1
@@ -156,7 +157,7 @@ def build_membership(
         "membership",
         "points_ledger",
         {
-            "entry_id": np.arange(len(em)) + 1,
+            "entry_id": ctx.ids("points_entry", len(em)),
             "member_id": ps.member_id[mem][em],
             "points": epts,
             "reason": np.array(["purchase", "redeem", "expire", "bonus"], dtype=object)[ereason],
@@ -198,7 +199,7 @@ def build_membership(
         "membership",
         "level_changes",
         {
-            "change_id": np.arange(len(cm)) + 1,
+            "change_id": ctx.ids("level_change", len(cm)),
             "member_id": ps.member_id[mem][cm],
             "from_level": lv[cf],
             "to_level": lv[ct],

@@ -66,7 +66,7 @@ def build_offline(ctx: Ctx, ps: Persons, pur: Purchases) -> Offline:
         [f"{store_ids[s]}-A{a:02d}" for s, a in zip(store, asst_no, strict=True)], dtype=object
     )
     rid = np.empty(n, np.int64)
-    rid[np.argsort(fp.ts, kind="stable")] = np.arange(n) + 1
+    rid[np.argsort(fp.ts, kind="stable")] = ctx.ids("receipt", n)
 
     receipts = Frame.of(
         "pos",
@@ -233,7 +233,7 @@ def _interactions(
         "pos",
         "assistant_interactions",
         {
-            "interaction_id": np.arange(n) + 1,
+            "interaction_id": ctx.ids("interaction", n),
             "store_id": store_ids[st],
             "assistant_id": np.concatenate([asst[a], w_asst])[order],
             "interaction_time": t,

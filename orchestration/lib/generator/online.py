@@ -145,7 +145,7 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
     fail_first = rng.random(n_all) < 0.05
     retry = fail_first * rng.integers(60, 600, n_all) * SEC
     paid_ts = o_ts + rng.integers(15, 180, n_all) * SEC + retry
-    order_id = np.array([f"O{i + 1:09d}" for i in range(n_all)], dtype=object)
+    order_id = np.array([f"O{i:09d}" for i in ctx.ids("order", n_all)], dtype=object)
     # Order ids follow time so that ids are not a give-away of the generator's build order.
     perm = np.argsort(o_ts, kind="stable")
     order_id[perm] = order_id.copy()
@@ -270,7 +270,7 @@ def _order_frames(
         "shop",
         "payments",
         {
-            "payment_id": np.arange(len(p_order)) + 1,
+            "payment_id": ctx.ids("payment", len(p_order)),
             "order_id": o.order_id[p_order],
             "paid_time": p_ts,
             "method": dict_array(method[p_order], cat.PAY_METHODS),
@@ -297,7 +297,7 @@ def _order_frames(
         "logistics",
         "shipments",
         {
-            "shipment_id": np.arange(m) + 1,
+            "shipment_id": ctx.ids("shipment", m),
             "order_id": o.order_id[sh],
             "carrier": dict_array(rng.choice(len(cat.CARRIERS), m), cat.CARRIERS),
             "region": region_code[ps.region[o.person[sh]]],
@@ -331,7 +331,7 @@ def _order_frames(
         "shop",
         "refunds",
         {
-            "refund_id": np.arange(k)[keep] + 1,
+            "refund_id": ctx.ids("refund", k)[keep],
             "order_id": o.order_id[r][keep],
             "sku": np.where(is_return, cl.code[ln.sku[ret_line]], None)[keep],
             "refund_type": np.where(is_return, "return", "refund").astype(object)[keep],
@@ -494,14 +494,13 @@ def _events(
     term_first = np.cumsum([0] + [len(c.search_terms) for c in cat.CATEGORIES])
     term_n = np.diff(term_first)
     term = term_first[scat] + (rng.random(E) * term_n[scat]).astype(int)
-    sid = np.arange(S) + 1
-    sperm = np.argsort(anchor, kind="stable")
-    sid[sperm] = np.arange(S) + 1
+    sid = np.empty(S, np.int64)
+    sid[np.argsort(anchor, kind="stable")] = ctx.ids("session", S)
     order_for_pay = np.where(is_pay, sess_order[sess], 0)
     # Event ids ordered by time.
     eorder = np.argsort(ev_ts, kind="stable")
     eid = np.empty(E, np.int64)
-    eid[eorder] = np.arange(E) + 1
+    eid[eorder] = ctx.ids("event", E)
     cats = [c.name for c in cat.CATEGORIES]
 
     frame = Frame.of(

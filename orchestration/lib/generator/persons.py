@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -57,10 +57,33 @@ class Persons:
     tablet_store: np.ndarray
     counter_phones: np.ndarray  # store counter phones (trap)
     counter_store: np.ndarray
+    base: int = 0  # global index of person 0 (a slice of a larger world starts above 0)
 
     @property
     def has_openid(self) -> np.ndarray:
         return np.array([x is not None for x in self.openid])
+
+    def slice(self, a: int, b: int) -> Persons:
+        """Persons a..b-1 with their devices; the shared traps (tablets, counter phones) stay."""
+        d0 = int(self.dev_first[a]) if a < self.n else len(self.dev_id)
+        d1 = int(self.dev_first[b]) if b < self.n else len(self.dev_id)
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _DEVICE_FIELDS:
+                v = v[d0:d1]
+            elif f.name not in _WORLD_FIELDS:
+                v = v[a:b]
+            kw[f.name] = v
+        kw.update(n=b - a, base=self.base + a, dev_person=kw["dev_person"] - a)
+        kw["dev_first"] = kw["dev_first"] - d0
+        return Persons(**kw)
+
+
+_DEVICE_FIELDS = frozenset({"dev_person", "dev_id", "dev_platform"})
+_WORLD_FIELDS = frozenset(
+    {"n", "base", "tablet_ids", "tablet_store", "counter_phones", "counter_store"}
+)
 
 
 def unique_phones(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -3,6 +3,7 @@ events, abandonments and social tags, for tests and for scoring identity resolut
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ def _copy(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, select: s
         con.unregister("truth_t")
 
 
-def identifiers(ps: Persons, ms: Membership) -> pa.Table:
+def identifiers(ps: Persons, ms: Membership, with_traps: bool = True) -> pa.Table:
     types, values, owners = [], [], []
 
     def add(kind: str, vals: np.ndarray, who: np.ndarray) -> None:
@@ -51,22 +52,22 @@ def identifiers(ps: Persons, ms: Membership) -> pa.Table:
     id_type = np.concatenate(types)
     id_value = np.concatenate(values)
     person = ps.person_id[np.concatenate(owners)]
-    n_trap = len(ps.tablet_ids) + len(ps.counter_phones)
+    tablets = ps.tablet_ids if with_traps else ps.tablet_ids[:0]
+    counters = ps.counter_phones if with_traps else ps.counter_phones[:0]
+    n_trap = len(tablets) + len(counters)
     return pa.table(
         {
             "id_type": pa.array(
                 np.concatenate(
                     [
                         id_type,
-                        ["device_id"] * len(ps.tablet_ids),
-                        ["phone"] * len(ps.counter_phones),
+                        ["device_id"] * len(tablets),
+                        ["phone"] * len(counters),
                     ]
                 ),
                 pa.string(),
             ),
-            "id_value": pa.array(
-                np.concatenate([id_value, ps.tablet_ids, _e164(ps.counter_phones)]), pa.string()
-            ),
+            "id_value": pa.array(np.concatenate([id_value, tablets, _e164(counters)]), pa.string()),
             "person_id": pa.array(np.concatenate([person, [None] * n_trap]), pa.string()),
             "is_shared_trap": pa.array(np.r_[np.zeros(len(id_value), bool), np.ones(n_trap, bool)]),
         }
@@ -131,25 +132,13 @@ def write_truth(
     off: Offline,
     ms: Membership,
     social: dict[str, np.ndarray],
-    out: Path,
-    dirt_rows: list[tuple[str, str, int, int]],
+    t: Path,
+    with_traps: bool = True,
 ) -> None:
-    t = out / "_truth"
+    """The truth of these persons into folder `t` (the shared traps only `with_traps`)."""
     t.mkdir(parents=True, exist_ok=True)
     _copy(con, persons_table(ctx, ps, ms), t / "persons.parquet")
-    _copy(con, identifiers(ps, ms), t / "identifiers.parquet")
-    _copy(
-        con,
-        pa.table(
-            {
-                "entity": [r[0] for r in dirt_rows],
-                "kind": [r[1] for r in dirt_rows],
-                "count": pa.array([r[2] for r in dirt_rows], pa.int64()),
-                "eligible_rows": pa.array([r[3] for r in dirt_rows], pa.int64()),
-            }
-        ),
-        t / "dirt.parquet",
-    )
+    _copy(con, identifiers(ps, ms, with_traps), t / "identifiers.parquet")
     _copy(
         con,
         _plain(on.truth["orders"]),
@@ -195,3 +184,32 @@ def write_truth(
         "'S' || lpad(CAST(session_id AS VARCHAR), 10, '0') AS session_id, * EXCLUDE (session_id)",
     )
     _copy(con, _plain(social), t / "social_tags.parquet")
+
+
+def write_dirt_truth(
+    con: duckdb.DuckDBPyConnection, t: Path, dirt_rows: list[tuple[str, str, int, int]]
+) -> None:
+    """dirt.parquet: per entity and kind, how many rows were hit out of how many eligible."""
+    t.mkdir(parents=True, exist_ok=True)
+    _copy(
+        con,
+        pa.table(
+            {
+                "entity": [r[0] for r in dirt_rows],
+                "kind": [r[1] for r in dirt_rows],
+                "count": pa.array([r[2] for r in dirt_rows], pa.int64()),
+                "eligible_rows": pa.array([r[3] for r in dirt_rows], pa.int64()),
+            }
+        ),
+        t / "dirt.parquet",
+    )
+
+
+def merge_truth_parts(con: duckdb.DuckDBPyConnection, t: Path, parts: list[Path]) -> None:
+    """Concatenate the per-chunk truth folders into one file per table (streamed), then drop
+    the parts."""
+    for name in sorted(p.name for p in parts[0].glob("*.parquet")):
+        files = ", ".join(f"'{p / name}'" for p in parts)
+        select = f"SELECT * FROM read_parquet([{files}])"
+        con.execute(f"COPY ({select}) TO '{t / name}' (FORMAT parquet)")
+    shutil.rmtree(parts[0].parent)

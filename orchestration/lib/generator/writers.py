@@ -107,7 +107,9 @@ def line_sql(ent: Entity, schema: pa.Schema, sql: dict[str, str]) -> str:
 def write_entity(
     con: duckdb.DuckDBPyConnection, dirty: Dirty, ent: Entity, out: Path, start: dt.date
 ) -> list[Path]:
-    """Write one file per delivery day that has rows; returns the paths in write order."""
+    """Write one file per delivery day that has rows; returns the paths in write order.
+
+    A day file that already exists (an earlier customer chunk wrote it) is appended to."""
     folder = out / ent.source / ent.name
     folder.mkdir(parents=True, exist_ok=True)
     header = (",".join(ent.columns) + "\n").encode() if ent.format == "csv" else b""
@@ -139,8 +141,10 @@ def write_entity(
                         fh.close()
                     date = (start + dt.timedelta(days=d)).strftime("%Y%m%d")
                     path = folder / f"{ent.name}_{date}.{ent.format}"
-                    fh = open(path, "wb")  # noqa: SIM115 - closed on day change / finally
-                    fh.write(header)
+                    new = not path.exists()
+                    fh = open(path, "wb" if new else "ab")  # noqa: SIM115 - closed below
+                    if new:
+                        fh.write(header)
                     paths.append(path)
                     current = d
                 fh.write(data[offsets[a] : offsets[b]])

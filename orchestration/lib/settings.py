@@ -55,7 +55,7 @@ def load_settings() -> Settings:
         inbox_dir=_path("LAKEHOUSE_INBOX_DIR", data_dir / "inbox"),
         warehouse_path=warehouse_path,
         serving_dir=_path("LAKEHOUSE_SERVING_DIR", data_dir / "serving"),
-        duckdb_memory_limit=os.environ.get("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "8GB"),
+        duckdb_memory_limit=os.environ.get("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "6GB"),
         duckdb_threads=int(os.environ.get("LAKEHOUSE_DUCKDB_THREADS", "2")),
         duckdb_temp_dir=_path("LAKEHOUSE_DUCKDB_TEMP_DIR", warehouse_path.parent / "duckdb_tmp"),
         duckdb_max_temp_size=os.environ.get("LAKEHOUSE_DUCKDB_MAX_TEMP_SIZE", "40GB"),

@@ -40,11 +40,12 @@ def test_bad_files_get_reasons_and_good_files_still_land(tmp_path: Path):
     }
     for name, data in files.items():
         (d / name).write_bytes(data)
-    # ~20 MB without a line break (the parser reads it in chunks: 100 MB is handled the same)
+    # 100 MB without a line break: rejected as one line, read in bounded chunks
     with open(d / "no_newline.csv", "wb") as f:
         f.write((HEADER + "\n").encode())
-        for _ in range(20):
-            f.write(b"x" * (1 << 20))
+        block = b"x" * (1 << 20)
+        for _ in range(100):
+            f.write(block)
 
     conn = duckdb.connect(str(tmp_path / "wh.duckdb"))
     tracemalloc.start()

@@ -22,13 +22,15 @@
     end)
 {%- endmacro %}
 
-{#- incremental_lookback_filter(col): on incremental runs, re-read raw rows landed within
-    var('incremental_lookback_days') days of the newest row already in the target, so late and
-    re-delivered records are seen again; delete+insert on the unique key makes re-runs idempotent. -#}
+{#- incremental_lookback_filter(col): on incremental runs, read the raw rows landed since the
+    newest row already in the target (less var('staging_lookback_hours') of margin). Late and
+    re-delivered records land later than what is staged, so they are read; a row landed earlier is
+    already staged (or quarantined). delete+insert on the unique key makes re-runs idempotent, and
+    the work of an incremental run follows what was landed since, not the history. -#}
 {% macro incremental_lookback_filter(col='_loaded_at') -%}
     {%- if is_incremental() -%}
         {{ col }} >= (
-            select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days') | int,
+            select {{ dbt.dateadd('hour', -1 * var('staging_lookback_hours') | int,
                                   'coalesce(max(_loaded_at), ' ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ')') }}
             from {{ this }}
         )

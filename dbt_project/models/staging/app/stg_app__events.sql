@@ -1,5 +1,5 @@
-{#- One row per event_id. Incremental: each run re-reads raw rows landed within
-    var('incremental_lookback_days') of the newest row already staged, deduplicates them (latest
+{#- One row per event_id. Incremental: each run reads the raw rows landed since the newest row
+    already staged (less var('staging_lookback_hours') of margin), deduplicates them (latest
     _loaded_at, then lowest file/line) and delete+inserts on event_id, so late copies of an event
     replace the staged one and a re-run changes nothing. -#}
 {{ config(

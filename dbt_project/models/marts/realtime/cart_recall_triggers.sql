@@ -91,22 +91,33 @@ paid_skus as (
 ),
 {%- endif %}
 
+cart_pays as (
+
+    -- pays after the cart by the same user, or on the same device for an anonymous cart: two
+    -- equi-joins (an OR in one join condition would be a nested-loop join, quadratic at scale)
+    select c.event_id, c.sku, c.session_id, p.event_id as pay_event_id, p.sku as pay_sku,
+        p.session_id as pay_session_id
+    from carts as c
+    inner join pays as p on p.user_id = c.user_id and p.event_at >= c.event_at
+    union all
+    select c.event_id, c.sku, c.session_id, p.event_id as pay_event_id, p.sku as pay_sku,
+        p.session_id as pay_session_id
+    from carts as c
+    inner join pays as p on p.device_id = c.device_id and p.event_at >= c.event_at
+    where c.user_id is null
+
+),
+
 covered as (
 
-    select distinct c.event_id
-    from carts as c
-    inner join pays as p
-        on p.event_at >= c.event_at
-        and (
-            p.user_id = c.user_id
-            or (c.user_id is null and p.device_id = c.device_id)
-        )
+    select distinct cp.event_id
+    from cart_pays as cp
     {%- if order_items_rel is not none %}
     left join paid_skus as ps
-        on ps.pay_event_id = p.event_id and ps.sku = c.sku
+        on ps.pay_event_id = cp.pay_event_id and ps.sku = cp.sku
     {%- endif %}
-    where p.sku = c.sku
-       or (p.sku is null and p.session_id = c.session_id)
+    where cp.pay_sku = cp.sku
+       or (cp.pay_sku is null and cp.pay_session_id = cp.session_id)
     {%- if order_items_rel is not none %}
        or ps.sku is not null
     {%- endif %}

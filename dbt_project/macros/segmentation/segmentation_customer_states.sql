@@ -82,20 +82,44 @@ dated_refunds as (
     from {{ ref('int_order_refunds_completed') }}
 ),
 
+refunded_orders as (
+    select distinct order_id from dated_refunds
+),
+
 orders_as_of as (
     -- Point in time: each paid order dated on or before the eval date, with only the refunds
-    -- completed (local date) on or before the eval date.
+    -- completed (local date) on or before the eval date. Orders never refunded (most of them)
+    -- need no aggregation: one row per (eval date, order) streams on without a group by.
     select
         ed.eval_date,
         po.customer_id,
         po.order_id,
         po.order_date,
         po.net_before_refunds_cny,
-        coalesce(sum(dr.refunded_amount_cny), 0) as refunded_as_of_cny,
-        coalesce(sum(dr.completed_refund_cny), 0) as completed_refund_as_of_cny
+        cast(0 as decimal(38, 2)) as refunded_as_of_cny,
+        cast(0 as decimal(38, 2)) as completed_refund_as_of_cny
     from eval_dates as ed
     inner join paid_orders as po
         on po.order_date <= ed.eval_date
+    left join refunded_orders as ro
+        on ro.order_id = po.order_id
+    where ro.order_id is null
+
+    union all
+
+    select
+        ed.eval_date,
+        po.customer_id,
+        po.order_id,
+        po.order_date,
+        po.net_before_refunds_cny,
+        cast(coalesce(sum(dr.refunded_amount_cny), 0) as decimal(38, 2)) as refunded_as_of_cny,
+        cast(coalesce(sum(dr.completed_refund_cny), 0) as decimal(38, 2)) as completed_refund_as_of_cny
+    from eval_dates as ed
+    inner join paid_orders as po
+        on po.order_date <= ed.eval_date
+    inner join refunded_orders as ro
+        on ro.order_id = po.order_id
     left join dated_refunds as dr
         on dr.order_id = po.order_id
         and dr.refund_completed_date <= ed.eval_date
@@ -117,10 +141,28 @@ purchases as (
         and oa.net_before_refunds_cny - oa.refunded_as_of_cny <= 0)
 ),
 
+purchase_totals as (
+    -- Everything the rules need from the counted purchases, in one pass per (customer, eval date).
+    select
+        pu.customer_id,
+        pu.eval_date,
+        count(pu.order_id) as lifetime_purchase_count,
+        sum(pu.net_amount_cny) as lifetime_net_spend_cny,
+        min(pu.order_date) as first_purchase_date,
+        max(pu.order_date) as last_purchase_date,
+        sum(case when {{ dbt.datediff('pu.order_date', 'pu.eval_date', 'day') }} < rp.frequency_window_days
+            then 1 else 0 end) as frequency_window_purchase_count,
+        sum(case when {{ dbt.datediff('pu.order_date', 'pu.eval_date', 'day') }} < mp.spend_window_days
+            then pu.net_amount_cny else 0 end) as trailing_12m_net_spend_cny
+    from purchases as pu
+    cross join rfm_params as rp
+    cross join membership_params as mp
+    group by pu.customer_id, pu.eval_date
+),
+
 first_purchases as (
-    select customer_id, eval_date, min(order_date) as first_purchase_date
-    from purchases
-    group by customer_id, eval_date
+    select customer_id, eval_date, first_purchase_date
+    from purchase_totals
 ),
 
 customers as (
@@ -182,27 +224,6 @@ customer_dates as (
     {%- endif %}
 ),
 
-purchase_metrics as (
-    select
-        cd.customer_id,
-        cd.eval_date,
-        count(pu.order_id) as lifetime_purchase_count,
-        sum(pu.net_amount_cny) as lifetime_net_spend_cny,
-        min(pu.order_date) as first_purchase_date,
-        max(pu.order_date) as last_purchase_date,
-        sum(case when {{ dbt.datediff('pu.order_date', 'cd.eval_date', 'day') }} < rp.frequency_window_days
-            then 1 else 0 end) as frequency_window_purchase_count,
-        sum(case when {{ dbt.datediff('pu.order_date', 'cd.eval_date', 'day') }} < mp.spend_window_days
-            then pu.net_amount_cny else 0 end) as trailing_12m_net_spend_cny
-    from customer_dates as cd
-    inner join purchases as pu
-        on cd.customer_id = pu.customer_id
-        and cd.eval_date = pu.eval_date
-    cross join rfm_params as rp
-    cross join membership_params as mp
-    group by cd.customer_id, cd.eval_date
-),
-
 base as (
     select
         cd.customer_id,
@@ -220,7 +241,7 @@ base as (
         coalesce(pm.frequency_window_purchase_count, 0) as frequency_window_purchase_count,
         cast(coalesce(pm.trailing_12m_net_spend_cny, 0) as decimal(18, 2)) as trailing_12m_net_spend_cny
     from customer_dates as cd
-    left join purchase_metrics as pm
+    left join purchase_totals as pm
         on cd.customer_id = pm.customer_id
         and cd.eval_date = pm.eval_date
 ),

@@ -539,29 +539,15 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
         == "registered_no_purchase"
     )
     assert first[("LATE_REG", AS_OF - timedelta(days=10))]["lifecycle_stage"] == "new"
+
     # an incremental run recomputes the last 7 days (delete+insert): same table afterwards
-    dbt(
-        tmp,
-        proj,
-        db,
-        "run",
-        "--select",
-        "customer_state_daily",
-        "--vars",
-        "{state_recompute_days: 7}",
-    )
+    def rebuild_states(vars_: str) -> None:
+        dbt(tmp, proj, db, "run", "--select", "customer_state_daily", "--vars", vars_)
+
+    rebuild_states("{state_recompute_days: 7}")
     assert daily_actual(db) == expected
     # a backfill of an explicit range is idempotent too
-    dbt(
-        tmp,
-        proj,
-        db,
-        "run",
-        "--select",
-        "customer_state_daily",
-        "--vars",
-        "{state_start_date: '2026-06-01', state_end_date: '2026-06-10'}",
-    )
+    rebuild_states("{state_start_date: '2026-06-01', state_end_date: '2026-06-10'}")
     assert daily_actual(db) == expected
     # customers new to the table (here: their rows removed, as if their first record arrived
     # late) get their whole history backfilled by an incremental run, the other customers'
@@ -575,16 +561,7 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
         con.close()
     assert daily_actual(db) != expected
     for _ in range(2):
-        dbt(
-            tmp,
-            proj,
-            db,
-            "run",
-            "--select",
-            "customer_state_daily",
-            "--vars",
-            f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}",
-        )
+        rebuild_states(f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}")
         assert daily_actual(db) == expected
         n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
         assert n == len(expected)  # no (customer_id, state_date) twice

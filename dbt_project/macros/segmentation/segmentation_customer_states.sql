@@ -82,8 +82,17 @@ dated_refunds as (
     from {{ ref('int_order_refunds_completed') }}
 ),
 
-refunded_orders as (
-    select distinct order_id from dated_refunds
+flagged_orders as (
+    -- Flag once per order (not per evaluation date) whether any refund exists for it.
+    select
+        po.customer_id,
+        po.order_id,
+        po.order_date,
+        po.net_before_refunds_cny,
+        po.order_id in (
+            select dr.order_id from dated_refunds as dr where dr.order_id is not null
+        ) as has_refunds
+    from paid_orders as po
 ),
 
 orders_as_of as (
@@ -92,38 +101,35 @@ orders_as_of as (
     -- need no aggregation: one row per (eval date, order) streams on without a group by.
     select
         ed.eval_date,
-        po.customer_id,
-        po.order_id,
-        po.order_date,
-        po.net_before_refunds_cny,
+        fo.customer_id,
+        fo.order_id,
+        fo.order_date,
+        fo.net_before_refunds_cny,
         cast(0 as decimal(38, 2)) as refunded_as_of_cny,
         cast(0 as decimal(38, 2)) as completed_refund_as_of_cny
     from eval_dates as ed
-    inner join paid_orders as po
-        on po.order_date <= ed.eval_date
-    left join refunded_orders as ro
-        on ro.order_id = po.order_id
-    where ro.order_id is null
+    inner join flagged_orders as fo
+        on fo.order_date <= ed.eval_date
+        and not fo.has_refunds
 
     union all
 
     select
         ed.eval_date,
-        po.customer_id,
-        po.order_id,
-        po.order_date,
-        po.net_before_refunds_cny,
+        fo.customer_id,
+        fo.order_id,
+        fo.order_date,
+        fo.net_before_refunds_cny,
         cast(coalesce(sum(dr.refunded_amount_cny), 0) as decimal(38, 2)) as refunded_as_of_cny,
         cast(coalesce(sum(dr.completed_refund_cny), 0) as decimal(38, 2)) as completed_refund_as_of_cny
     from eval_dates as ed
-    inner join paid_orders as po
-        on po.order_date <= ed.eval_date
-    inner join refunded_orders as ro
-        on ro.order_id = po.order_id
+    inner join flagged_orders as fo
+        on fo.order_date <= ed.eval_date
+        and fo.has_refunds
     left join dated_refunds as dr
-        on dr.order_id = po.order_id
+        on dr.order_id = fo.order_id
         and dr.refund_completed_date <= ed.eval_date
-    group by ed.eval_date, po.customer_id, po.order_id, po.order_date, po.net_before_refunds_cny
+    group by ed.eval_date, fo.customer_id, fo.order_id, fo.order_date, fo.net_before_refunds_cny
 ),
 
 purchases as (

@@ -10,11 +10,22 @@
     Returns one row per (customer_id, eval_date). Everything is point-in-time: only orders dated
     on or before the eval date, judged with only the refunds completed (local date) on or before
     the eval date (int_order_refunds_completed), and a registration only from its date on, so a
-    day's state never changes when later refunds or registrations arrive. All thresholds come from seeds; comparisons are exact (integer / decimal
-    cross-multiplication, no rounded ratios). -#}
+    day's state never changes when later refunds or registrations arrive. All thresholds come
+    from seeds; comparisons are exact (integer / decimal cross-multiplication, no rounded ratios).
+
+    How (work proportional to orders + customers x dates, never orders x dates): each order has a
+    version on its order date and on each later refund date; the changes between versions are
+    summed per customer as running totals (a windowed total takes a change back when its order
+    leaves the window), giving intervals over which a customer's purchase totals hold. Each
+    (customer, eval date) picks its interval with one join; lifecycle stage and tier are looked
+    up, not decided per row. -#}
 {% macro segmentation_customer_states(eval_dates_sql, include_all_customers=true, customers_sql=none) -%}
 with eval_dates as (
     {{ eval_dates_sql }}
+),
+
+eval_bounds as (
+    select min(eval_date) as first_eval_date, max(eval_date) as last_eval_date from eval_dates
 ),
 {%- if customers_sql %}
 
@@ -77,98 +88,261 @@ paid_orders as (
         {%- endif %}
 ),
 
-dated_refunds as (
-    select order_id, refund_completed_date, refunded_amount_cny, completed_refund_cny
-    from {{ ref('int_order_refunds_completed') }}
+refund_days as (
+    -- Refunds per order and completion date (local); a refund without one never counts.
+    select
+        rc.order_id,
+        rc.refund_completed_date as refund_date,
+        sum(rc.refunded_amount_cny) as refunded_cny,
+        sum(rc.completed_refund_cny) as completed_refund_cny
+    from {{ ref('int_order_refunds_completed') }} as rc
+    where rc.order_id is not null
+        and rc.refund_completed_date is not null
+    group by rc.order_id, rc.refund_completed_date
 ),
 
-flagged_orders as (
-    -- Flag once per order (not per evaluation date) whether any refund exists for it.
+refunded_version_dates as (
+    -- An order changes only on its order date and on the later dates its refunds complete.
+    select po.customer_id, po.order_id, po.order_date, po.net_before_refunds_cny, po.order_date as version_date
+    from paid_orders as po
+    where po.order_id in (select rd.order_id from refund_days as rd)
+    union
+    select po.customer_id, po.order_id, po.order_date, po.net_before_refunds_cny, rd.refund_date as version_date
+    from paid_orders as po
+    inner join refund_days as rd
+        on rd.order_id = po.order_id
+        and rd.refund_date > po.order_date
+),
+
+order_versions as (
+    -- Point in time: one row per (order, version date) with the refunds completed on or before
+    -- that date; the order holds this version until its next one. Never-refunded orders (most)
+    -- have one version and need no aggregation.
     select
         po.customer_id,
         po.order_id,
         po.order_date,
         po.net_before_refunds_cny,
-        po.order_id in (
-            select dr.order_id from dated_refunds as dr where dr.order_id is not null
-        ) as has_refunds
-    from paid_orders as po
-),
-
-orders_as_of as (
-    -- Point in time: each paid order dated on or before the eval date, with only the refunds
-    -- completed (local date) on or before the eval date. Orders never refunded (most of them)
-    -- need no aggregation: one row per (eval date, order) streams on without a group by.
-    select
-        ed.eval_date,
-        fo.customer_id,
-        fo.order_id,
-        fo.order_date,
-        fo.net_before_refunds_cny,
+        po.order_date as version_date,
         cast(0 as decimal(38, 2)) as refunded_as_of_cny,
         cast(0 as decimal(38, 2)) as completed_refund_as_of_cny
-    from eval_dates as ed
-    inner join flagged_orders as fo
-        on fo.order_date <= ed.eval_date
-        and not fo.has_refunds
+    from paid_orders as po
+    where po.order_id not in (select rd.order_id from refund_days as rd)
 
     union all
 
     select
-        ed.eval_date,
-        fo.customer_id,
-        fo.order_id,
-        fo.order_date,
-        fo.net_before_refunds_cny,
-        cast(coalesce(sum(dr.refunded_amount_cny), 0) as decimal(38, 2)) as refunded_as_of_cny,
-        cast(coalesce(sum(dr.completed_refund_cny), 0) as decimal(38, 2)) as completed_refund_as_of_cny
-    from eval_dates as ed
-    inner join flagged_orders as fo
-        on fo.order_date <= ed.eval_date
-        and fo.has_refunds
-    left join dated_refunds as dr
-        on dr.order_id = fo.order_id
-        and dr.refund_completed_date <= ed.eval_date
-    group by ed.eval_date, fo.customer_id, fo.order_id, fo.order_date, fo.net_before_refunds_cny
+        vd.customer_id,
+        vd.order_id,
+        vd.order_date,
+        vd.net_before_refunds_cny,
+        vd.version_date,
+        cast(coalesce(sum(rd.refunded_cny), 0) as decimal(38, 2)) as refunded_as_of_cny,
+        cast(coalesce(sum(rd.completed_refund_cny), 0) as decimal(38, 2)) as completed_refund_as_of_cny
+    from refunded_version_dates as vd
+    left join refund_days as rd
+        on rd.order_id = vd.order_id
+        and rd.refund_date <= vd.version_date
+    group by vd.customer_id, vd.order_id, vd.order_date, vd.net_before_refunds_cny, vd.version_date
 ),
 
-purchases as (
-    -- A counted purchase on eval_date (docs/segmentation_rules.md): paid and not fully refunded
-    -- by the refunds completed on or before eval_date (fct_orders.is_fully_refunded's rule as of
-    -- that date). Partial refunds count, at the net amount as of eval_date.
+counted_versions as (
+    -- A counted purchase (docs/segmentation_rules.md): paid and not fully refunded by the refunds
+    -- completed so far (fct_orders.is_fully_refunded's rule as of that date). Partial refunds
+    -- count, at the net amount as of that date.
     select
-        oa.eval_date,
-        oa.customer_id,
-        oa.order_id,
-        oa.order_date,
-        oa.net_before_refunds_cny - oa.refunded_as_of_cny as net_amount_cny
-    from orders_as_of as oa
-    where not (oa.completed_refund_as_of_cny > 0
-        and oa.net_before_refunds_cny - oa.refunded_as_of_cny <= 0)
+        ov.customer_id,
+        ov.order_id,
+        ov.order_date,
+        ov.version_date,
+        case when ov.completed_refund_as_of_cny > 0
+            and ov.net_before_refunds_cny - ov.refunded_as_of_cny <= 0 then 0 else 1 end as is_counted,
+        case when ov.completed_refund_as_of_cny > 0
+            and ov.net_before_refunds_cny - ov.refunded_as_of_cny <= 0 then cast(0 as decimal(38, 2))
+            else ov.net_before_refunds_cny - ov.refunded_as_of_cny end as counted_net_cny
+    from order_versions as ov
 ),
 
-purchase_totals as (
-    -- Everything the rules need from the counted purchases, in one pass per (customer, eval date).
+version_changes as (
+    -- What each version changes in its customer's totals (versus the order's previous version).
     select
-        pu.customer_id,
-        pu.eval_date,
-        count(pu.order_id) as lifetime_purchase_count,
-        sum(pu.net_amount_cny) as lifetime_net_spend_cny,
-        min(pu.order_date) as first_purchase_date,
-        max(pu.order_date) as last_purchase_date,
-        sum(case when {{ dbt.datediff('pu.order_date', 'pu.eval_date', 'day') }} < rp.frequency_window_days
-            then 1 else 0 end) as frequency_window_purchase_count,
-        sum(case when {{ dbt.datediff('pu.order_date', 'pu.eval_date', 'day') }} < mp.spend_window_days
-            then pu.net_amount_cny else 0 end) as trailing_12m_net_spend_cny
-    from purchases as pu
+        cv.customer_id,
+        cv.order_id,
+        cv.order_date,
+        cv.version_date,
+        cv.is_counted,
+        cv.is_counted - coalesce(lag(cv.is_counted) over (
+            partition by cv.order_id order by cv.version_date), 0) as count_change,
+        cv.counted_net_cny - coalesce(lag(cv.counted_net_cny) over (
+            partition by cv.order_id order by cv.version_date), 0) as spend_change,
+        lead(cv.version_date) over (partition by cv.order_id order by cv.version_date) as next_version_date,
+        min(cv.is_counted) over (partition by cv.order_id) as is_always_counted
+    from counted_versions as cv
+),
+
+purchase_events as (
+    -- Running totals per customer: a version adds its change on its date; the windowed totals
+    -- take it back once the order leaves the window (order_date + window days; the change's own
+    -- date if later). Orders that always count give their order date to the running first/last
+    -- purchase date; the others are looked up per interval below.
+    select
+        vc.customer_id,
+        vc.version_date as event_date,
+        vc.count_change,
+        vc.spend_change,
+        vc.count_change as frequency_window_change,
+        vc.spend_change as spend_window_change,
+        case when vc.is_always_counted = 1 and vc.version_date = vc.order_date then vc.order_date end as settled_order_date
+    from version_changes as vc
+
+    union all
+
+    select
+        vc.customer_id,
+        cast(case when vc.version_date > {{ dbt.dateadd('day', 'rp.frequency_window_days', 'vc.order_date') }}
+            then vc.version_date
+            else {{ dbt.dateadd('day', 'rp.frequency_window_days', 'vc.order_date') }} end as date) as event_date,
+        0 as count_change,
+        cast(0 as decimal(38, 2)) as spend_change,
+        -vc.count_change as frequency_window_change,
+        cast(0 as decimal(38, 2)) as spend_window_change,
+        cast(null as date) as settled_order_date
+    from version_changes as vc
     cross join rfm_params as rp
+    where vc.count_change <> 0
+
+    union all
+
+    select
+        vc.customer_id,
+        cast(case when vc.version_date > {{ dbt.dateadd('day', 'mp.spend_window_days', 'vc.order_date') }}
+            then vc.version_date
+            else {{ dbt.dateadd('day', 'mp.spend_window_days', 'vc.order_date') }} end as date) as event_date,
+        0 as count_change,
+        cast(0 as decimal(38, 2)) as spend_change,
+        0 as frequency_window_change,
+        -vc.spend_change as spend_window_change,
+        cast(null as date) as settled_order_date
+    from version_changes as vc
     cross join membership_params as mp
-    group by pu.customer_id, pu.eval_date
+    where vc.spend_change <> 0
 ),
 
-first_purchases as (
-    select customer_id, eval_date, first_purchase_date
-    from purchase_totals
+daily_changes as (
+    select
+        pe.customer_id,
+        pe.event_date,
+        sum(pe.count_change) as count_change,
+        sum(pe.spend_change) as spend_change,
+        sum(pe.frequency_window_change) as frequency_window_change,
+        sum(pe.spend_window_change) as spend_window_change,
+        min(pe.settled_order_date) as first_settled_order_date,
+        max(pe.settled_order_date) as last_settled_order_date
+    from purchase_events as pe
+    where pe.event_date <= (select eb.last_eval_date from eval_bounds as eb)
+    group by pe.customer_id, pe.event_date
+),
+
+purchase_timeline as (
+    -- The customer's purchase totals hold from each change date until the next one.
+    select
+        dc.customer_id,
+        dc.event_date as valid_from,
+        lead(dc.event_date) over (partition by dc.customer_id order by dc.event_date) as valid_until,
+        sum(dc.count_change) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as lifetime_purchase_count,
+        sum(dc.spend_change) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as lifetime_net_spend_cny,
+        sum(dc.frequency_window_change) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as frequency_window_purchase_count,
+        sum(dc.spend_window_change) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as trailing_12m_net_spend_cny,
+        min(dc.first_settled_order_date) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as first_settled_order_date,
+        max(dc.last_settled_order_date) over (partition by dc.customer_id order by dc.event_date
+            rows between unbounded preceding and current row) as last_settled_order_date
+    from daily_changes as dc
+),
+
+evaluated_timeline as (
+    -- only the intervals that reach the first eval date
+    select pt.*
+    from purchase_timeline as pt
+    where pt.valid_until is null
+        or pt.valid_until > (select eb.first_eval_date from eval_bounds as eb)
+),
+
+unsettled_purchase_dates as (
+    -- Orders that stop counting at some version (fully refunded later): per interval, the order
+    -- dates of those still counted in it.
+    select
+        et.customer_id,
+        et.valid_from,
+        min(vc.order_date) as first_order_date,
+        max(vc.order_date) as last_order_date
+    from evaluated_timeline as et
+    inner join version_changes as vc
+        on vc.customer_id = et.customer_id
+        and vc.is_always_counted = 0
+        and vc.is_counted = 1
+        and vc.version_date <= et.valid_from
+        and (vc.next_version_date is null or et.valid_from < vc.next_version_date)
+    group by et.customer_id, et.valid_from
+),
+
+purchase_intervals as (
+    select
+        et.customer_id,
+        et.valid_from,
+        et.valid_until,
+        et.lifetime_purchase_count,
+        et.lifetime_net_spend_cny,
+        et.frequency_window_purchase_count,
+        et.trailing_12m_net_spend_cny,
+        case
+            when up.first_order_date is null then et.first_settled_order_date
+            when et.first_settled_order_date is null or up.first_order_date < et.first_settled_order_date
+                then up.first_order_date
+            else et.first_settled_order_date
+        end as first_purchase_date,
+        case
+            when up.last_order_date is null then et.last_settled_order_date
+            when et.last_settled_order_date is null or up.last_order_date > et.last_settled_order_date
+                then up.last_order_date
+            else et.last_settled_order_date
+        end as last_purchase_date
+    from evaluated_timeline as et
+    left join unsettled_purchase_dates as up
+        on up.customer_id = et.customer_id
+        and up.valid_from = et.valid_from
+),
+
+spend_tiers as (
+    -- Membership: the highest tier whose minimum spend is reached, for every trailing spend that
+    -- occurs (and 0: no purchase in the window).
+    select
+        sl.trailing_12m_net_spend_cny,
+        mt.tier_code,
+        mt.tier_rank,
+        row_number() over (partition by sl.trailing_12m_net_spend_cny order by mt.tier_rank desc) as tier_pick
+    from (
+        select pi.trailing_12m_net_spend_cny from purchase_intervals as pi
+        union
+        select cast(0 as decimal(38, 2)) as trailing_12m_net_spend_cny
+    ) as sl
+    inner join {{ ref('membership_tiers') }} as mt
+        on sl.trailing_12m_net_spend_cny >= mt.min_spend_cny
+),
+
+tiered_intervals as (
+    select
+        pi.*,
+        st.tier_code,
+        st.tier_rank
+    from purchase_intervals as pi
+    left join spend_tiers as st
+        on st.trailing_12m_net_spend_cny = pi.trailing_12m_net_spend_cny
+        and st.tier_pick = 1
 ),
 
 customers as (
@@ -182,9 +356,10 @@ customers as (
     {%- endif %}
 ),
 
-registration_anchors as (
-    -- Point in time: the registration date once the customer has registered (on or before the
-    -- eval date), before that the first sighting (a later registration is not known yet).
+customer_days as (
+    -- Every customer on every eval date with the purchase interval that holds that day (none:
+    -- no counted purchase yet). Registration counts only from its date on; before it the anchor
+    -- is the first sighting (a later registration is not known yet).
     select
         ed.eval_date,
         cu.customer_id,
@@ -193,9 +368,22 @@ registration_anchors as (
             case when cu.registered_date <= ed.eval_date then cu.registered_date end,
             cu.first_seen_date,
             cu.registered_date
-        ) as anchor_date
+        ) as anchor_date,
+        ti.customer_id is not null as has_interval,
+        ti.lifetime_purchase_count,
+        ti.lifetime_net_spend_cny,
+        ti.first_purchase_date,
+        ti.last_purchase_date,
+        ti.frequency_window_purchase_count,
+        ti.trailing_12m_net_spend_cny,
+        ti.tier_code,
+        ti.tier_rank
     from eval_dates as ed
     cross join customers as cu
+    left join tiered_intervals as ti
+        on ti.customer_id = cu.customer_id
+        and ti.valid_from <= ed.eval_date
+        and (ti.valid_until is null or ed.eval_date < ti.valid_until)
 ),
 
 anchored as (
@@ -203,53 +391,42 @@ anchored as (
     -- the first counted purchase (as of the eval date) when that is earlier (a shopper who bought
     -- before registering is not new).
     select
-        ra.eval_date,
-        ra.customer_id,
-        ra.registered_date,
+        cd.*,
         case
-            when ra.anchor_date is null then fp.first_purchase_date
-            when fp.first_purchase_date is not null
-                and fp.first_purchase_date < ra.anchor_date then fp.first_purchase_date
-            else ra.anchor_date
+            when cd.anchor_date is null then cd.first_purchase_date
+            when cd.first_purchase_date is not null
+                and cd.first_purchase_date < cd.anchor_date then cd.first_purchase_date
+            else cd.anchor_date
         end as tenure_start_date
-    from registration_anchors as ra
-    left join first_purchases as fp
-        on fp.customer_id = ra.customer_id
-        and fp.eval_date = ra.eval_date
-),
-
-customer_dates as (
-    select
-        an.eval_date,
-        an.customer_id,
-        an.registered_date,
-        an.tenure_start_date
-    from anchored as an
-    {%- if not include_all_customers %}
-    where an.tenure_start_date <= an.eval_date
-    {%- endif %}
+    from customer_days as cd
 ),
 
 base as (
     select
-        cd.customer_id,
-        cd.eval_date,
-        cd.registered_date,
-        cd.tenure_start_date,
+        an.customer_id,
+        an.eval_date,
+        an.registered_date,
+        an.tenure_start_date,
         case
-            when cd.tenure_start_date is null or cd.tenure_start_date > cd.eval_date then 0
-            else {{ dbt.datediff('cd.tenure_start_date', 'cd.eval_date', 'day') }}
+            when an.tenure_start_date is null or an.tenure_start_date > an.eval_date then 0
+            else {{ dbt.datediff('an.tenure_start_date', 'an.eval_date', 'day') }}
         end as tenure_days,
-        coalesce(pm.lifetime_purchase_count, 0) as lifetime_purchase_count,
-        cast(coalesce(pm.lifetime_net_spend_cny, 0) as decimal(18, 2)) as lifetime_net_spend_cny,
-        pm.first_purchase_date,
-        pm.last_purchase_date,
-        coalesce(pm.frequency_window_purchase_count, 0) as frequency_window_purchase_count,
-        cast(coalesce(pm.trailing_12m_net_spend_cny, 0) as decimal(18, 2)) as trailing_12m_net_spend_cny
-    from customer_dates as cd
-    left join purchase_totals as pm
-        on cd.customer_id = pm.customer_id
-        and cd.eval_date = pm.eval_date
+        coalesce(an.lifetime_purchase_count, 0) as lifetime_purchase_count,
+        cast(coalesce(an.lifetime_net_spend_cny, 0) as decimal(18, 2)) as lifetime_net_spend_cny,
+        an.first_purchase_date,
+        an.last_purchase_date,
+        coalesce(an.frequency_window_purchase_count, 0) as frequency_window_purchase_count,
+        cast(coalesce(an.trailing_12m_net_spend_cny, 0) as decimal(18, 2)) as trailing_12m_net_spend_cny,
+        case when an.has_interval then an.tier_code
+            else (select st.tier_code from spend_tiers as st
+                  where st.trailing_12m_net_spend_cny = 0 and st.tier_pick = 1) end as membership_tier_code,
+        case when an.has_interval then an.tier_rank
+            else (select st.tier_rank from spend_tiers as st
+                  where st.trailing_12m_net_spend_cny = 0 and st.tier_pick = 1) end as membership_tier_rank
+    from anchored as an
+    {%- if not include_all_customers %}
+    where an.tenure_start_date <= an.eval_date
+    {%- endif %}
 ),
 
 measured as (
@@ -331,34 +508,49 @@ segmented as (
         and si.monetary_side = sg.monetary_side
 ),
 
-stage_candidates as (
-    -- Lifecycle: the matching stage with the lowest priority number wins.
+stage_key_caps as (
+    -- Every lifecycle rule compares tenure_days and days_without_purchase with thresholds below
+    -- these caps, so a larger value is classified like the cap.
     select
-        se.customer_id,
-        se.eval_date,
-        ls.stage_code,
-        row_number() over (partition by se.customer_id, se.eval_date order by ls.priority) as stage_rank
-    from segmented as se
-    inner join {{ ref('lifecycle_stages') }} as ls
-        on (ls.min_tenure_days is null or se.tenure_days >= ls.min_tenure_days)
-        and (ls.max_tenure_days is null or se.tenure_days < ls.max_tenure_days)
-        and (ls.min_days_without_purchase is null or se.days_without_purchase >= ls.min_days_without_purchase)
-        and (ls.purchase_condition = 'any'
-            or (ls.purchase_condition = 'purchased' and se.has_purchased)
-            or (ls.purchase_condition = 'never' and not se.has_purchased))
+        coalesce(max(greatest(coalesce(ls.min_tenure_days, 0), coalesce(ls.max_tenure_days, 0))), 0) + 1 as tenure_cap,
+        coalesce(max(ls.min_days_without_purchase), 0) + 1 as idle_cap
+    from {{ ref('lifecycle_stages') }} as ls
 ),
 
-tier_candidates as (
-    -- Membership: the highest tier whose minimum spend is reached.
+tenure_keys as (
+    select ints.n as tenure_key
+    from ({{ segmentation_integer_spine(5) }}) as ints
+    cross join stage_key_caps as kc
+    where ints.n <= kc.tenure_cap
+),
+
+idle_keys as (
+    select ints.n as idle_key
+    from ({{ segmentation_integer_spine(5) }}) as ints
+    cross join stage_key_caps as kc
+    where ints.n <= kc.idle_cap
+),
+
+stage_lookup as (
+    -- Lifecycle: the matching stage with the lowest priority number wins, decided once per
+    -- (tenure_days, days_without_purchase, has_purchased) up to the caps, not per customer-day.
     select
-        se.customer_id,
-        se.eval_date,
-        mt.tier_code,
-        mt.tier_rank,
-        row_number() over (partition by se.customer_id, se.eval_date order by mt.tier_rank desc) as tier_pick
-    from segmented as se
-    inner join {{ ref('membership_tiers') }} as mt
-        on se.trailing_12m_net_spend_cny >= mt.min_spend_cny
+        tk.tenure_key,
+        ik.idle_key,
+        hp.has_purchased,
+        ls.stage_code,
+        row_number() over (
+            partition by tk.tenure_key, ik.idle_key, hp.has_purchased order by ls.priority) as stage_rank
+    from tenure_keys as tk
+    cross join idle_keys as ik
+    cross join (select true as has_purchased union all select false as has_purchased) as hp
+    inner join {{ ref('lifecycle_stages') }} as ls
+        on (ls.min_tenure_days is null or tk.tenure_key >= ls.min_tenure_days)
+        and (ls.max_tenure_days is null or tk.tenure_key < ls.max_tenure_days)
+        and (ls.min_days_without_purchase is null or ik.idle_key >= ls.min_days_without_purchase)
+        and (ls.purchase_condition = 'any'
+            or (ls.purchase_condition = 'purchased' and hp.has_purchased)
+            or (ls.purchase_condition = 'never' and not hp.has_purchased))
 )
 
 select
@@ -385,17 +577,15 @@ select
     se.frequency_side,
     se.monetary_side,
     se.rfm_segment_code,
-    st.stage_code as lifecycle_stage_code,
+    sl.stage_code as lifecycle_stage_code,
     se.trailing_12m_net_spend_cny,
-    tc.tier_code as membership_tier_code,
-    tc.tier_rank as membership_tier_rank
+    se.membership_tier_code,
+    se.membership_tier_rank
 from segmented as se
-left join stage_candidates as st
-    on se.customer_id = st.customer_id
-    and se.eval_date = st.eval_date
-    and st.stage_rank = 1
-left join tier_candidates as tc
-    on se.customer_id = tc.customer_id
-    and se.eval_date = tc.eval_date
-    and tc.tier_pick = 1
+cross join stage_key_caps as kc
+left join stage_lookup as sl
+    on sl.tenure_key = case when se.tenure_days < kc.tenure_cap then se.tenure_days else kc.tenure_cap end
+    and sl.idle_key = case when se.days_without_purchase < kc.idle_cap then se.days_without_purchase else kc.idle_cap end
+    and sl.has_purchased = se.has_purchased
+    and sl.stage_rank = 1
 {%- endmacro %}

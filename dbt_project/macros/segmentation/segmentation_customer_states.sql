@@ -175,7 +175,8 @@ version_changes as (
             partition by cv.order_id order by cv.version_date), 0) as count_change,
         cv.counted_net_cny - coalesce(lag(cv.counted_net_cny) over (
             partition by cv.order_id order by cv.version_date), 0) as spend_change,
-        lead(cv.version_date) over (partition by cv.order_id order by cv.version_date) as next_version_date,
+        coalesce(lead(cv.version_date) over (partition by cv.order_id order by cv.version_date),
+            {{ segmentation_open_end() }}) as next_version_date,
         min(cv.is_counted) over (partition by cv.order_id) as is_always_counted
     from counted_versions as cv
 ),
@@ -248,7 +249,8 @@ purchase_timeline as (
     select
         dc.customer_id,
         dc.event_date as valid_from,
-        lead(dc.event_date) over (partition by dc.customer_id order by dc.event_date) as valid_until,
+        coalesce(lead(dc.event_date) over (partition by dc.customer_id order by dc.event_date),
+            {{ segmentation_open_end() }}) as valid_until,
         sum(dc.count_change) over (partition by dc.customer_id order by dc.event_date
             rows between unbounded preceding and current row) as lifetime_purchase_count,
         sum(dc.spend_change) over (partition by dc.customer_id order by dc.event_date
@@ -268,8 +270,7 @@ evaluated_timeline as (
     -- only the intervals that reach the first eval date
     select pt.*
     from purchase_timeline as pt
-    where pt.valid_until is null
-        or pt.valid_until > (select eb.first_eval_date from eval_bounds as eb)
+    where pt.valid_until > (select eb.first_eval_date from eval_bounds as eb)
 ),
 
 unsettled_purchase_dates as (
@@ -286,7 +287,7 @@ unsettled_purchase_dates as (
         and vc.is_always_counted = 0
         and vc.is_counted = 1
         and vc.version_date <= et.valid_from
-        and (vc.next_version_date is null or et.valid_from < vc.next_version_date)
+        and et.valid_from < vc.next_version_date
     group by et.customer_id, et.valid_from
 ),
 
@@ -383,7 +384,7 @@ customer_days as (
     left join tiered_intervals as ti
         on ti.customer_id = cu.customer_id
         and ti.valid_from <= ed.eval_date
-        and (ti.valid_until is null or ed.eval_date < ti.valid_until)
+        and ed.eval_date < ti.valid_until
 ),
 
 anchored as (
@@ -499,11 +500,10 @@ sided as (
 segmented as (
     select
         si.*,
-        coalesce(sg.segment_code, 'no_purchase') as rfm_segment_code
+        case when si.has_purchased then coalesce(sg.segment_code, 'no_purchase') else 'no_purchase' end as rfm_segment_code
     from sided as si
     left join {{ ref('rfm_segments') }} as sg
-        on si.has_purchased
-        and si.recency_side = sg.recency_side
+        on si.recency_side = sg.recency_side
         and si.frequency_side = sg.frequency_side
         and si.monetary_side = sg.monetary_side
 ),

@@ -82,3 +82,9 @@
     {%- set end_sql = "cast(" ~ dbt.dateadd('day', -1, range.start) ~ " as date)" -%}
     {{ return({'start': start_sql, 'end': end_sql}) }}
 {%- endmacro %}
+
+{#- The valid_until of an interval that has not ended. A date, not NULL: an "or ... is null" in
+    an outer join's condition leaves DuckDB only a nested-loop join. -#}
+{% macro segmentation_open_end() -%}
+    cast('9999-12-31' as date)
+{%- endmacro %}

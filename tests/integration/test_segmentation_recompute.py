@@ -16,6 +16,7 @@ judged on each date with only the refunds completed on or before that date.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -593,3 +594,38 @@ def test_dormant_to_active_migration_matches_python(built):
     if pairs.get(("dormant", "active")):
         share = got[("month", date(2026, 6, 1), "dormant", "active")]["share_of_from_state"]
         assert abs(float(share) - pairs[("dormant", "active")] / dormant_total) < 1e-6
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("children", []):
+        yield from _plan_nodes(child)
+
+
+def test_segmentation_joins_are_not_nested_loops(built):
+    """Plan shape, not timing: no outer join of the segmentation models is a nested loop. A term
+    DuckDB cannot hash (`x is null or ...`, a bare boolean) in an outer join's condition turns the
+    (customer, day) x purchase-interval join into one: at 1,000,000 customers it never ended."""
+    _, proj, db, _, _ = built
+    compiled = proj / "target" / "compiled"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for model in ("customer_state_daily", "int_segmentation__customer_states"):
+            sql = next(compiled.rglob(f"{model}.sql")).read_text()
+            plan = json.loads(con.execute("explain (format json) " + sql).fetchall()[0][1])
+            joins = [
+                (n["name"], n.get("extra_info", {}).get("Join Type"))
+                for root in plan
+                for n in _plan_nodes(root)
+                if n.get("name", "").endswith("JOIN")
+            ]
+            assert any(name == "HASH_JOIN" for name, _ in joins), joins
+            outer_loops = [
+                (name, kind)
+                for name, kind in joins
+                if name in ("NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN")
+                and kind in ("LEFT", "RIGHT", "OUTER", "FULL")
+            ]
+            assert not outer_loops, (model, outer_loops)
+    finally:
+        con.close()

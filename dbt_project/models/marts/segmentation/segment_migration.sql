@@ -54,41 +54,75 @@ reportable as (
     group by pe.period_type, pe.period_start, pe.period_end, pe.opening_date
 ),
 
-long_states as (
-    select customer_id, state_date, 'rfm_segment' as dimension, rfm_segment as state from states
-    union all
-    select customer_id, state_date, 'recency_band' as dimension, recency_band as state from states
-    union all
-    select customer_id, state_date, 'lifecycle_stage' as dimension, lifecycle_stage as state from states
-    union all
-    select customer_id, state_date, 'membership_tier' as dimension, membership_tier as state from states
+snapshots as (
+    -- only the opening and closing days, before anything is joined (not 90 days x customers)
+    select st.customer_id, st.state_date, st.rfm_segment, st.recency_band, st.lifecycle_stage, st.membership_tier
+    from states as st
+    where st.state_date in (
+        select re.opening_date from reportable as re
+        union
+        select re.closing_date from reportable as re
+    )
 ),
 
 opening as (
-    select re.period_type, re.period_start, ls.dimension, ls.customer_id, ls.state
+    select re.period_type, re.period_start, sn.*
     from reportable as re
-    inner join long_states as ls on ls.state_date = re.opening_date
+    inner join snapshots as sn on sn.state_date = re.opening_date
 ),
 
 closing as (
-    select re.period_type, re.period_start, ls.dimension, ls.customer_id, ls.state
+    select re.period_type, re.period_start, sn.*
     from reportable as re
-    inner join long_states as ls on ls.state_date = re.closing_date
+    inner join snapshots as sn on sn.state_date = re.closing_date
 ),
 
-moves as (
+paired as (
+    -- one row per (period, customer) in either snapshot; the four dimensions side by side
     select
         coalesce(op.period_type, cl.period_type) as period_type,
         coalesce(op.period_start, cl.period_start) as period_start,
-        coalesce(op.dimension, cl.dimension) as dimension,
-        coalesce(op.state, 'none') as from_state,
-        coalesce(cl.state, 'none') as to_state
+        op.rfm_segment as from_rfm_segment,
+        cl.rfm_segment as to_rfm_segment,
+        op.recency_band as from_recency_band,
+        cl.recency_band as to_recency_band,
+        op.lifecycle_stage as from_lifecycle_stage,
+        cl.lifecycle_stage as to_lifecycle_stage,
+        op.membership_tier as from_membership_tier,
+        cl.membership_tier as to_membership_tier
     from opening as op
     full outer join closing as cl
         on op.period_type = cl.period_type
         and op.period_start = cl.period_start
-        and op.dimension = cl.dimension
         and op.customer_id = cl.customer_id
+),
+
+dimensions as (
+    select 'rfm_segment' as dimension
+    union all select 'recency_band' as dimension
+    union all select 'lifecycle_stage' as dimension
+    union all select 'membership_tier' as dimension
+),
+
+moves as (
+    select
+        pa.period_type,
+        pa.period_start,
+        di.dimension,
+        coalesce(case di.dimension
+            when 'rfm_segment' then pa.from_rfm_segment
+            when 'recency_band' then pa.from_recency_band
+            when 'lifecycle_stage' then pa.from_lifecycle_stage
+            when 'membership_tier' then pa.from_membership_tier
+        end, 'none') as from_state,
+        coalesce(case di.dimension
+            when 'rfm_segment' then pa.to_rfm_segment
+            when 'recency_band' then pa.to_recency_band
+            when 'lifecycle_stage' then pa.to_lifecycle_stage
+            when 'membership_tier' then pa.to_membership_tier
+        end, 'none') as to_state
+    from paired as pa
+    cross join dimensions as di
 ),
 
 counted as (

@@ -839,3 +839,36 @@ def test_reconciliation_and_incremental_idempotence(built):
     assert "PASS=" in r.stdout and "ERROR=0" in r.stdout
     with connect(db) as con:
         assert {m: snapshot(con, "staging", m) for m in incremental} == first
+
+
+@pytest.mark.parametrize(
+    ("damage", "passes"),
+    [
+        ("", True),  # control: the untouched copy reconciles
+        (  # a staged row lost: its raw row is unaccounted and no staged key covers it
+            "delete from staging.stg_app__events"
+            " where event_id = (select min(event_id) from staging.stg_app__events)",
+            False,
+        ),
+        (  # a quarantined row lost: its raw row is unaccounted and invalid
+            "delete from quarantine.quarantine_app where entity = 'events' and _line_number ="
+            " (select min(_line_number) from quarantine.quarantine_app where entity = 'events')",
+            False,
+        ),
+        (  # a raw row staged twice
+            "insert into staging.stg_app__events"
+            " select * from staging.stg_app__events order by event_id limit 1",
+            False,
+        ),
+    ],
+    ids=["untouched", "staged_row_lost", "quarantined_row_lost", "row_staged_twice"],
+)
+def test_reconciliation_test_catches_lost_and_doubled_rows(built, tmp_path, damage, passes):
+    proj, db = built
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(db, copy)
+    if damage:
+        with duckdb.connect(str(copy)) as con:
+            con.execute(damage)
+    r = run_dbt(proj, copy, "test", "--select", "assert_staging_reconciles_with_raw")
+    assert (r.returncode == 0) is passes, r.stdout[-4000:]

@@ -4,7 +4,8 @@
 
     Incremental and append-only: a run reads only the recent rows of stg_app__events (the batch):
       * context window: _loaded_at within var('incremental_lookback_days') of the newest
-        _loaded_at already processed (pays and session errors of late-arriving copies are seen);
+        _loaded_at already processed (pays and session errors of late-arriving copies are seen),
+        and event_at within the lookback + 1 day of the newest event landed since;
       * candidates: add_cart events landed after that newest _loaded_at, and (first build only
         matters) whose event_at is within the lookback of the newest event in the window, so the
         first build does not trigger on a year of stale carts;
@@ -48,12 +49,27 @@ with watermark as (
 
 ),
 
+newest as (
+
+    select max(e.event_at) as newest_event_at
+    from {{ ref('stg_app__events') }} as e
+    cross join watermark as w
+    where e._loaded_at > w.processed_to
+
+),
+
 batch as (
 
+    -- Only carts within the lookback of the newest event can trigger, and only pays at or after
+    -- a cart cover it, so older events are context for nothing but long sessions: one more day
+    -- is kept for those. Without the event-time bound a backfill (a year landed at once) made
+    -- every later run re-read the whole year.
     select e.*
     from {{ ref('stg_app__events') }} as e
     cross join watermark as w
+    cross join newest as n
     where e._loaded_at >= {{ dbt.dateadd('day', -1 * lookback, 'w.processed_to') }}
+      and e.event_at >= {{ dbt.dateadd('day', -1 * (lookback + 1), 'n.newest_event_at') }}
 
 ),
 

@@ -275,16 +275,19 @@ def render_markdown(r: dict) -> str:
         lines.append(f"| {s['name']} | {s['seconds']} | {rows} | {rps} | {s['peak_rss_mb']} |")
     lines += [
         "",
-        f"Full pipeline (land + build + tests + publish): **{r['full_pipeline_seconds']} s**; "
+        f"Full pipeline ({'build' if r.get('reused_landed_data') else 'land + build'}"
+        f" + tests + publish): **{r['full_pipeline_seconds']} s**; "
         f"one incremental day: **{r['incremental_day_seconds']} s**; "
         f"peak memory: **{r['peak_rss_mb']} MB**.",
-        "",
-        "Ten slowest dbt nodes in the full build:",
-        "",
     ]
     for s in r["stages"] + r["incremental_day"]:
         for uid in s["detail"].get("failed", []):
-            lines.insert(-2, f"FAILED in {s['name']}: `{uid}`")
-    build = next(s for s in r["stages"] if s["name"].startswith("dbt build"))
-    lines += [f"- `{uid}`: {sec} s" for uid, sec in build["detail"].get("slowest", [])]
+            lines.append(f"FAILED in {s['name']}: `{uid}`")
+    builds = (("full build", r["stages"]), ("incremental day's build", r["incremental_day"]))
+    for title, stage in builds:
+        build = next((s for s in stage if "dbt build" in s["name"]), None)
+        if build is None:
+            continue
+        lines += ["", f"Ten slowest dbt nodes in the {title}:", ""]
+        lines += [f"- `{uid}`: {sec} s" for uid, sec in build["detail"].get("slowest", [])]
     return "\n".join(lines) + "\n"

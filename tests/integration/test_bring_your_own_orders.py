@@ -40,12 +40,22 @@ def _write_log(path, rng: random.Random) -> dict[str, list[tuple[date, Decimal]]
         invoice += 1
         # Split the amount over two lines: quantity 1 at amount - 1.00, and 1 at 1.00.
         at = datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randrange(8, 18))
-        lines = [(amount - Decimal("1.00"), 1), (Decimal("1.00"), 1)] if amount > 2 else [
-            (amount, 1)
-        ]
+        lines = (
+            [(amount - Decimal("1.00"), 1), (Decimal("1.00"), 1)] if amount > 2 else [(amount, 1)]
+        )
         for price, qty in lines:
-            rows.append([invoice, f"SKU{rng.randrange(50)}", "item", qty, at.isoformat(" "),
-                         f"{price:.2f}", f"{customer}.0", "United Kingdom"])
+            rows.append(
+                [
+                    invoice,
+                    f"SKU{rng.randrange(50)}",
+                    "item",
+                    qty,
+                    at.isoformat(" "),
+                    f"{price:.2f}",
+                    f"{customer}.0",
+                    "United Kingdom",
+                ]
+            )
         truth.setdefault(customer, []).append((day, amount))
 
     for customer, (days_back, amounts) in EDGE_CUSTOMERS.items():
@@ -62,8 +72,18 @@ def _write_log(path, rng: random.Random) -> dict[str, list[tuple[date, Decimal]]
     rows.append([invoice + 3, "X", "x", 5, f"{AS_OF} 10:00:00", "0.00", "12001.0", "UK"])
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate",
-                         "Price", "Customer ID", "Country"])
+        writer.writerow(
+            [
+                "Invoice",
+                "StockCode",
+                "Description",
+                "Quantity",
+                "InvoiceDate",
+                "Price",
+                "Customer ID",
+                "Country",
+            ]
+        )
         writer.writerows(rows)
     return truth
 
@@ -88,10 +108,16 @@ def _expected(purchases: list[tuple[date, Decimal]]) -> dict:
         stage = "mature"
     return {
         "recency_band": "active" if recency <= 30 else "dormant" if recency >= 90 else "middle",
-        "frequency_band": "high" if in_window * 365 >= 3 * denominator
-        else "low" if in_window * 365 <= denominator else "middle",
-        "monetary_band": "high" if total >= 200 * count
-        else "low" if total <= 50 * count else "middle",
+        "frequency_band": "high"
+        if in_window * 365 >= 3 * denominator
+        else "low"
+        if in_window * 365 <= denominator
+        else "middle",
+        "monetary_band": "high"
+        if total >= 200 * count
+        else "low"
+        if total <= 50 * count
+        else "middle",
         "lifecycle_stage": stage,
         "tier": "diamond" if spend_12m >= 20000 else "gold" if spend_12m >= 5000 else "silver",
         "purchase_count": count,
@@ -125,13 +151,23 @@ def test_marts_match_an_independent_recompute_of_a_retail_log(tmp_path, monkeypa
     finally:
         conn.close()
     got = {
-        user.removeprefix("RL"): dict(zip(
-            ["recency_band", "frequency_band", "monetary_band", "lifecycle_stage", "tier",
-             "purchase_count", "net_spend_cny"], values, strict=True))
+        user.removeprefix("RL"): dict(
+            zip(
+                [
+                    "recency_band",
+                    "frequency_band",
+                    "monetary_band",
+                    "lifecycle_stage",
+                    "tier",
+                    "purchase_count",
+                    "net_spend_cny",
+                ],
+                values,
+                strict=True,
+            )
+        )
         for user, *values in rows
     }
     assert set(got) == set(truth)
-    mismatches = {
-        c: (got[c], _expected(p)) for c, p in truth.items() if got[c] != _expected(p)
-    }
+    mismatches = {c: (got[c], _expected(p)) for c, p in truth.items() if got[c] != _expected(p)}
     assert mismatches == {}

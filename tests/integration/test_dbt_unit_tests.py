@@ -24,9 +24,19 @@ from orchestration.lib.settings import (
 def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, **load_settings().dbt_env()}
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROFILES_DIR), "--target-path", str(target)],
-        env=env, capture_output=True, text=True,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(target),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -26,10 +26,25 @@ def _dbt_show(sql: str, tmp_path: Path, **env: str) -> subprocess.CompletedProce
         **env,
     }
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "show", "--inline", sql,
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
-         "--target-path", str(tmp_path / "target"), "--output", "json", "--log-format", "json"],
-        env=environment, capture_output=True, text=True,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "show",
+            "--inline",
+            sql,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -67,16 +67,16 @@ def import_retail_log(
     parse = (
         f"strptime(\"{c['invoice_date']}\", '{date_format}')"
         if date_format
-        else f"cast(\"{c['invoice_date']}\" as timestamp)"
+        else f'cast("{c["invoice_date"]}" as timestamp)'
     )
     conn.execute(f"""
         create table lines as
         select
-            trim("{c['invoice']}") as invoice,
-            trim("{c['stock_code']}") as sku,
-            try_cast("{c['quantity']}" as integer) as quantity,
-            try_cast("{c['price']}" as decimal(18, 4)) * {fx_rate} as unit_price,
-            nullif(regexp_replace(trim("{c['customer']}"), '\\.0$', ''), '') as customer,
+            trim("{c["invoice"]}") as invoice,
+            trim("{c["stock_code"]}") as sku,
+            try_cast("{c["quantity"]}" as integer) as quantity,
+            try_cast("{c["price"]}" as decimal(18, 4)) * {fx_rate} as unit_price,
+            nullif(regexp_replace(trim("{c["customer"]}"), '\\.0$', ''), '') as customer,
             timezone('{timezone}', {parse}) as ordered_at_tz,
             row_number() over () as log_line
         from log
@@ -130,7 +130,8 @@ def import_retail_log(
             from kept order by invoice, line_no
         ) to '{items_dir / f"order_items_{stem}.csv"}' (header, delimiter ',')
     """)
-    n_orders, n_lines = conn.execute("select count(distinct invoice), count(*) from kept").fetchone()
+    counted = conn.execute("select count(distinct invoice), count(*) from kept").fetchone()
+    n_orders, n_lines = counted
     return ImportReport(
         lines_read=counts[0],
         orders_written=n_orders,
@@ -147,10 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inbox", type=Path, required=True)
     parser.add_argument("--timezone", default="Europe/London")
     parser.add_argument("--fx-rate", type=float, default=1.0)
-    parser.add_argument("--date-format", default=None, help="strptime format, e.g. %%m/%%d/%%Y %%H:%%M")
+    parser.add_argument(
+        "--date-format", default=None, help="strptime format, e.g. %%m/%%d/%%Y %%H:%%M"
+    )
     args = parser.parse_args(argv)
     report = import_retail_log(
-        args.log_csv, args.inbox, timezone=args.timezone, fx_rate=args.fx_rate,
+        args.log_csv,
+        args.inbox,
+        timezone=args.timezone,
+        fx_rate=args.fx_rate,
         date_format=args.date_format,
     )
     print(json.dumps(asdict(report), indent=2))

@@ -48,7 +48,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --templater dbt --dialect duckdb
+	cd dbt_project && DBT_PROFILES_DIR=../profiles ../$(BIN)/sqlfluff lint models --templater dbt --dialect duckdb
 
 fmt: install
 	$(BIN)/ruff check --fix orchestration tests

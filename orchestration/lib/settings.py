@@ -26,6 +26,7 @@ class Settings:
     inbox_dir: Path
     warehouse_path: Path
     serving_dir: Path
+    exports_dir: Path
     duckdb_memory_limit: str
     duckdb_threads: int
     duckdb_temp_dir: Path
@@ -55,6 +56,7 @@ def load_settings() -> Settings:
         inbox_dir=_path("LAKEHOUSE_INBOX_DIR", data_dir / "inbox"),
         warehouse_path=warehouse_path,
         serving_dir=_path("LAKEHOUSE_SERVING_DIR", data_dir / "serving"),
+        exports_dir=_path("LAKEHOUSE_EXPORTS_DIR", data_dir / "exports"),
         duckdb_memory_limit=os.environ.get("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "6GB"),
         duckdb_threads=int(os.environ.get("LAKEHOUSE_DUCKDB_THREADS", "2")),
         duckdb_temp_dir=_path("LAKEHOUSE_DUCKDB_TEMP_DIR", warehouse_path.parent / "duckdb_tmp"),

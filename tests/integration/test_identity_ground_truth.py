@@ -65,10 +65,14 @@ TYPE_MAP = {
 }
 
 
-def _make_project(tmp: Path) -> Path:
+# The whole dbt project, for tests of marts that need most of it.
+WHOLE_PROJECT = ["dbt_project.yml", "macros", "models", "tests"]
+
+
+def _make_project(tmp: Path, paths: list[str] = PROJECT_PATHS) -> Path:
     src = PROJECT_ROOT / "dbt_project"
     proj = tmp / "dbt_project"
-    for rel in PROJECT_PATHS:
+    for rel in paths:
         s, d = src / rel, proj / rel
         if s.is_dir():
             shutil.copytree(s, d)

@@ -286,7 +286,7 @@ def test_dagster_asset_publishes_with_metadata(
     monkeypatch.setenv("LAKEHOUSE_DUCKDB_TEMP_DIR", str(tmp_path / "duckdb_tmp"))
     monkeypatch.setenv("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "1GB")
     mart_keys = [dg.AssetKey(["marts", "a"]), dg.AssetKey(["marts", "b"])]
-    [asset] = build_serving_assets(mart_keys)
+    asset, _audience_exports = build_serving_assets(mart_keys)
 
     spec = asset.specs_by_key[SERVING_ASSET_KEY]
     assert spec.group_name == "serving"

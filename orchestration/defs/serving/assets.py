@@ -5,10 +5,12 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from orchestration.lib.serving import PublishReport, publish_marts
+from orchestration.lib.audiences import export_audiences
+from orchestration.lib.serving import SERVING_DB_NAME, PublishReport, publish_marts
 from orchestration.lib.settings import duckdb_config, load_settings
 
 SERVING_ASSET_KEY = dg.AssetKey(["serving", "marts"])
+AUDIENCE_EXPORTS_ASSET_KEY = dg.AssetKey(["serving", "audience_exports"])
 # Shared with every asset that opens the live warehouse: with a pool limit of 1, dbt never
 # writes while the publish holds its read-only connection (which would block the writer).
 DUCKDB_WRITER_POOL = "duckdb_writer"
@@ -55,4 +57,27 @@ def build_serving_assets(mart_asset_keys: Sequence[dg.AssetKey]) -> list[dg.Asse
         )
         return dg.MaterializeResult(metadata=report_metadata(report))
 
-    return [serving_marts]
+    @dg.asset(
+        key=AUDIENCE_EXPORTS_ASSET_KEY,
+        group_name="serving",
+        deps=[SERVING_ASSET_KEY],
+        kinds={"parquet", "csv"},
+        description=(
+            "The latest snapshot of every audience as files for the send tools: "
+            "exports/audiences/<audience>/<date>/members.parquet|csv (hashed ids and offer, "
+            "treatment members only) + manifest.json. Read from the serving copy."
+        ),
+    )
+    def audience_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        report = export_audiences(settings.serving_dir / SERVING_DB_NAME, settings.exports_dir)
+        context.log.info(f"exported {len(report.rows)} audiences to {report.root}")
+        return dg.MaterializeResult(
+            metadata={
+                "root": dg.MetadataValue.path(str(report.root)),
+                "rows": dg.MetadataValue.json(report.rows),
+                "folders": dg.MetadataValue.json(report.folders),
+            }
+        )
+
+    return [serving_marts, audience_exports]

@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -120,7 +121,8 @@ def expected_welcome(dim_customers: list[dict], as_of: date) -> dict[str, str]:
 
         def score(r, c=c):
             ch, pl = r["acquisition_channel"], r["acquisition_platform"]
-            if ch not in ("*", c["acquisition_channel"]) or pl not in ("*", c["acquisition_platform"]):
+            channel, platform = c["acquisition_channel"], c["acquisition_platform"]
+            if ch not in ("*", channel) or pl not in ("*", platform):
                 return -1
             return (2 if ch != "*" else 0) + (1 if pl != "*" else 0)
 
@@ -199,7 +201,8 @@ def test_snapshots_changes_and_versions_reconcile(world):
         members2 = [r for r in snaps if r["snapshot_date"] == D2 and r["audience_code"] == code]
         assert v2["member_offers"] == len(members2)
         assert v2["member_customers"] == len({r["customer_id"] for r in members2})
-        assert v2["holdout_customers"] == len({r["customer_id"] for r in members2 if r["is_holdout"]})
+        holdout_ids = {r["customer_id"] for r in members2 if r["is_holdout"]}
+        assert v2["holdout_customers"] == len(holdout_ids)
         assert v2["added_offers"] == len({k for k in adds if k[0] == code})
         assert v2["removed_offers"] == len({k for k in removes if k[0] == code})
         assert v1["definition_hash"] == v2["definition_hash"]
@@ -231,13 +234,13 @@ def test_export_writes_treatment_hashed_ids_idempotently(world, tmp_path):
             assert [(r["customer_id"], r["offer_code"]) for r in csv.DictReader(f)] == [
                 (r["customer_id"], r["offer_code"]) for r in table
             ]
-        manifest = json.loads(open(f"{folder}/manifest.json").read())
+        manifest = json.loads(Path(folder, "manifest.json").read_text())
         assert manifest["snapshot_date"] == D2.isoformat() and manifest["version_number"] == 2
         digests[code] = {
-            p: hashlib.sha256(open(f"{folder}/{p}", "rb").read()).hexdigest()
+            p: hashlib.sha256(Path(folder, p).read_bytes()).hexdigest()
             for p in ("members.parquet", "members.csv", "manifest.json")
         }
     again = export_audiences(db, tmp_path / "exports")
     for code, folder in again.folders.items():
         for p, digest in digests[code].items():
-            assert hashlib.sha256(open(f"{folder}/{p}", "rb").read()).hexdigest() == digest
+            assert hashlib.sha256(Path(folder, p).read_bytes()).hexdigest() == digest

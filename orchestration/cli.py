@@ -47,7 +47,7 @@ def _materialize(args: argparse.Namespace) -> int:
             # Step-level events at INFO; the full event stream is in the Dagster UI.
             run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
         )
-    print(build_summary(settings.warehouse_path, settings.serving_dir))
+    print(build_summary(settings.warehouse_path, settings.serving_dir, settings.exports_dir))
     status = "succeeded" if result.success else "FAILED"
     print(f"run {status} in {time.monotonic() - started:,.0f} s (run id {result.run_id})")
     return 0 if result.success else 1
@@ -58,7 +58,7 @@ def _summary(args: argparse.Namespace) -> int:
     from orchestration.lib.settings import load_settings
 
     settings = load_settings()
-    print(build_summary(settings.warehouse_path, settings.serving_dir))
+    print(build_summary(settings.warehouse_path, settings.serving_dir, settings.exports_dir))
     return 0
 
 

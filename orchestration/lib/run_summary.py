@@ -33,7 +33,9 @@ def _grouped(conn, sql: str) -> list[tuple]:
         return []
 
 
-def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
+def build_summary(
+    warehouse_path: Path, serving_dir: Path | None = None, exports_dir: Path | None = None
+) -> str:
     if not warehouse_path.exists():
         return f"No warehouse at {warehouse_path} yet."
     try:
@@ -72,6 +74,25 @@ def build_summary(warehouse_path: Path, serving_dir: Path | None = None) -> str:
         if serving_dir is not None:
             lines.append(f"marts for BI (read-only copy):         {serving_dir / 'marts.duckdb'}")
             lines.append(f"marts as Parquet:                      {serving_dir / 'parquet'}")
+        lines += _audience_lines(conn, exports_dir)
         return "\n".join(lines)
     finally:
         conn.close()
+
+
+def _audience_lines(conn, exports_dir: Path | None) -> list[str]:
+    """Latest version of every audience, and where its files are."""
+    latest = _grouped(
+        conn,
+        "select audience_code, version_number, member_customers, holdout_customers "
+        "from marts.audience_versions "
+        "where snapshot_date = (select max(snapshot_date) from marts.audience_versions) "
+        "order by audience_code",
+    )
+    if not latest:
+        return []
+    lines = ["audiences (latest snapshot):   version   members   holdout"]
+    lines += [f"  {code:<28} {v:>7} {n:>9,} {h:>9,}" for code, v, n, h in latest]
+    if exports_dir is not None:
+        lines.append(f"audience exports (hashed ids):         {exports_dir / 'audiences'}")
+    return lines

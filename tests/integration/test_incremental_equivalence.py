@@ -31,6 +31,11 @@ window A and B must agree, and before it too: every state is point in time (orde
 and registrations count from their dates), and a customer new to the table (e.g. its first
 record delivered late) is backfilled by the incremental run from the history start on.
 Days A has before B's first state_date are retention (B's full build starts at as-of - 89 days).
+
+Audience history (`audience_snapshots`, and `audience_changes` / `audience_versions` derived from
+consecutive snapshots) records one snapshot per run: A takes four, B one. Their newest snapshot
+describes the same as-of date and must be identical; the earlier ones and the adds/removes
+between them are the path.
 """
 
 from __future__ import annotations
@@ -300,17 +305,25 @@ def _state_window(path: Path, recompute_days: int) -> tuple[date, date]:
 # --------------------------------------------------------------------------- the tests
 
 STATE_HISTORY_TABLES = {"marts.customer_state_daily", "marts.segment_migration"}
+AUDIENCE_HISTORY_TABLES = {
+    "marts.audience_snapshots",
+    "marts.audience_changes",
+    "marts.audience_versions",
+}
+
+
+NOT_COMPARED_WHOLE = PATH_LOG_TABLES | STATE_HISTORY_TABLES | AUDIENCE_HISTORY_TABLES
 
 
 @pytest.mark.slow
 def test_every_table_but_state_history_is_identical(builds):
     problems = compare_warehouses(
-        builds["a"], builds["b"], excluded_tables=PATH_LOG_TABLES | STATE_HISTORY_TABLES
+        builds["a"], builds["b"], excluded_tables=NOT_COMPARED_WHOLE
     )
     with duckdb.connect(str(builds["a"]), read_only=True) as conn:
         tables = _tables(conn, "lakehouse")
         assert conn.execute("select count(*) from staging.stg_app__events").fetchone()[0] > 0
-    compared = len(set(tables) - PATH_LOG_TABLES - STATE_HISTORY_TABLES)
+    compared = len(set(tables) - NOT_COMPARED_WHOLE)
     print(f"\ncompared {compared} tables of {LAYERS}; differing: {sorted(problems)}")
     assert problems == {}, problems
 
@@ -361,3 +374,36 @@ def test_state_history_is_identical_before_the_recompute_window(builds):
     diff = _state_diff(builds, first_common)
     print(f"\ncustomer_state_daily since {first_common}: {diff}")
     assert diff == {"only_in_a": 0, "only_in_b": 0}
+
+
+@pytest.mark.slow
+def test_newest_audience_snapshot_is_identical(builds):
+    """A's last run and B's only run snapshot the same as-of date with the same members."""
+    conn = duckdb.connect()
+    try:
+        newest = {}
+        for cat in ("a", "b"):
+            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+            _canon_map(conn, cat)
+            newest[cat] = conn.execute(
+                f"select max(snapshot_date) from {cat}.marts.audience_snapshots"
+            ).fetchone()[0]
+        assert newest["a"] == newest["b"] is not None
+        cols = [
+            c
+            for c in _columns(conn, "a", "marts.audience_snapshots")
+            if c not in EXCLUDED_COLUMNS
+        ]
+        q = {
+            cat: f"select * from ({_projection(cat, 'marts.audience_snapshots', cols)}) "
+            f"where snapshot_date = date '{newest[cat]}'"
+            for cat in ("a", "b")
+        }
+        members = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
+        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
+        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+    finally:
+        conn.close()
+    print(f"\nnewest audience snapshot {newest['b']}: {members} rows")
+    assert members > 0
+    assert (only_a, only_b) == (0, 0)

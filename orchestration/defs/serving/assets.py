@@ -60,6 +60,9 @@ def build_serving_assets(mart_asset_keys: Sequence[dg.AssetKey]) -> list[dg.Asse
     @dg.asset(
         key=AUDIENCE_EXPORTS_ASSET_KEY,
         group_name="serving",
+        # Reads only the serving copy, but runs in the writers' pool all the same: the publish
+        # replaces that copy, and one pool for every pipeline step keeps the order simple.
+        pool=DUCKDB_WRITER_POOL,
         deps=[SERVING_ASSET_KEY],
         kinds={"parquet", "csv"},
         description=(

@@ -26,5 +26,6 @@
 {% macro activation_audience_sources() -%}
     {{ return({
         'welcome_new_customers': {'model': 'welcome_benefits'},
+        'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
     }) }}
 {%- endmacro %}

@@ -317,9 +317,7 @@ NOT_COMPARED_WHOLE = PATH_LOG_TABLES | STATE_HISTORY_TABLES | AUDIENCE_HISTORY_T
 
 @pytest.mark.slow
 def test_every_table_but_state_history_is_identical(builds):
-    problems = compare_warehouses(
-        builds["a"], builds["b"], excluded_tables=NOT_COMPARED_WHOLE
-    )
+    problems = compare_warehouses(builds["a"], builds["b"], excluded_tables=NOT_COMPARED_WHOLE)
     with duckdb.connect(str(builds["a"]), read_only=True) as conn:
         tables = _tables(conn, "lakehouse")
         assert conn.execute("select count(*) from staging.stg_app__events").fetchone()[0] > 0
@@ -390,9 +388,7 @@ def test_newest_audience_snapshot_is_identical(builds):
             ).fetchone()[0]
         assert newest["a"] == newest["b"] is not None
         cols = [
-            c
-            for c in _columns(conn, "a", "marts.audience_snapshots")
-            if c not in EXCLUDED_COLUMNS
+            c for c in _columns(conn, "a", "marts.audience_snapshots") if c not in EXCLUDED_COLUMNS
         ]
         q = {
             cat: f"select * from ({_projection(cat, 'marts.audience_snapshots', cols)}) "

@@ -1,4 +1,4 @@
-"""Customer lifetime value (BG/NBD + Gamma-Gamma with PyMC-Marketing), see docs/activation/ltv.md."""
+"""Customer lifetime value: BG/NBD + Gamma-Gamma with PyMC-Marketing (docs/activation/ltv.md)."""
 
 from orchestration.lib.ltv.model import (
     BGNBD_PARAMETERS,

@@ -39,10 +39,10 @@ def _clv():
     return Prior, BetaGeoModel, GammaGammaModel
 
 
-def _map_fit(model) -> dict[str, float]:
+def _map_fit(model, data: pd.DataFrame) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(method="map", progressbar=False)
+        model.fit(data=data, method="map", progressbar=False)
     post = model.fit_result
     return {k: float(post[k].values.reshape(-1)[0]) for k in post.data_vars}
 
@@ -51,11 +51,8 @@ def fit_bgnbd(data: pd.DataFrame):
     """Fit BG/NBD by maximum likelihood (flat priors + MAP). data: customer_id, frequency,
     recency, T. Returns the fitted BetaGeoModel."""
     prior, beta_geo, _ = _clv()
-    model = beta_geo(
-        data=data[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True),
-        model_config={k: prior("HalfFlat") for k in BGNBD_PARAMETERS},
-    )
-    _map_fit(model)
+    model = beta_geo(model_config={k: prior("HalfFlat") for k in BGNBD_PARAMETERS})
+    _map_fit(model, data[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True))
     return model
 
 
@@ -63,11 +60,8 @@ def fit_gamma_gamma(data: pd.DataFrame):
     """Fit Gamma-Gamma by maximum likelihood. data: customer_id, frequency (number of purchases
     the mean is over, > 0), monetary_value (mean spend per purchase, > 0)."""
     prior, _, gamma_gamma = _clv()
-    model = gamma_gamma(
-        data=data[["customer_id", "frequency", "monetary_value"]].reset_index(drop=True),
-        model_config={k: prior("HalfFlat") for k in GAMMA_GAMMA_PARAMETERS},
-    )
-    _map_fit(model)
+    model = gamma_gamma(model_config={k: prior("HalfFlat") for k in GAMMA_GAMMA_PARAMETERS})
+    _map_fit(model, data[["customer_id", "frequency", "monetary_value"]].reset_index(drop=True))
     return model
 
 

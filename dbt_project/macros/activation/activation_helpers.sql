@@ -27,5 +27,7 @@
     {{ return({
         'welcome_new_customers': {'model': 'welcome_benefits'},
         'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
+        'home_complements': {'model': 'home_recommendations'},
+        'checkout_addon': {'model': 'checkout_addon_suggestions'},
     }) }}
 {%- endmacro %}

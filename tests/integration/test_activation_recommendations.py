@@ -98,7 +98,9 @@ def world(tmp_path_factory):
 
 
 def _param(world, name: str) -> int:
-    return int({r["parameter"]: r["value"] for r in world["seed"]["recommendation_parameters"]}[name])
+    return int(
+        {r["parameter"]: r["value"] for r in world["seed"]["recommendation_parameters"]}[name]
+    )
 
 
 # --- independent recomputation -------------------------------------------------------------
@@ -167,7 +169,9 @@ def expected(world):
             ):
                 kept[a].append((-lift, -conf, -nac, c, nac, conf, lift))
         for a, rs in kept.items():
-            for rank, (_, _, _, c, nac, conf, lift) in enumerate(sorted(rs)[: int(t["max_rules_per_antecedent"])], 1):
+            for rank, (_, _, _, c, nac, conf, lift) in enumerate(
+                sorted(rs)[: int(t["max_rules_per_antecedent"])], 1
+            ):
                 rules[(level, a, c)] = {
                     "rule_rank": rank, "basket_count": n_baskets,
                     "antecedent_basket_count": n_item[a], "consequent_basket_count": n_item[c],
@@ -471,7 +475,9 @@ def test_audiences_carry_the_recommendations(world):
         ("home_complements", "home_recommendations"),
         ("checkout_addon", "checkout_addon_suggestions"),
     ):
-        src = {(r["customer_id"], r["offer_code"]) for r in _rows(db, f"select * from marts.{model}")}
+        src = {
+            (r["customer_id"], r["offer_code"]) for r in _rows(db, f"select * from marts.{model}")
+        }
         members = {
             (r["customer_id"], r["offer_code"])
             for r in _rows(

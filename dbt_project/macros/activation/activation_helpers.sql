@@ -28,5 +28,7 @@
         'welcome_new_customers': {'model': 'welcome_benefits'},
         'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
         'lookalike_seed': {'model': 'lookalike_seed_audience'},
+        'home_complements': {'model': 'home_recommendations'},
+        'checkout_addon': {'model': 'checkout_addon_suggestions'},
     }) }}
 {%- endmacro %}

@@ -30,5 +30,6 @@
         'lookalike_seed': {'model': 'lookalike_seed_audience'},
         'home_complements': {'model': 'home_recommendations'},
         'checkout_addon': {'model': 'checkout_addon_suggestions'},
+        'replenishment_reminder': {'model': 'replenishment_reminders'},
     }) }}
 {%- endmacro %}

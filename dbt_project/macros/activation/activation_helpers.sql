@@ -27,5 +27,6 @@
     {{ return({
         'welcome_new_customers': {'model': 'welcome_benefits'},
         'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
+        'live_stream_invite': {'model': 'live_stream_invitations'},
     }) }}
 {%- endmacro %}

@@ -152,6 +152,41 @@ ENTITIES: tuple[Entity, ...] = (
         "device_id segment_code score valid_from valid_to",
         "device_id segment_code valid_from",
     ),
+    _e(
+        "community",
+        "groups",
+        "csv",
+        "group_id group_name theme created_time",
+        "group_id theme created_time",
+    ),
+    _e(
+        "community",
+        "group_members",
+        "csv",
+        "group_id user_id openid joined_time",
+        "group_id user_id joined_time",
+    ),
+    _e(
+        "community",
+        "group_messages_daily",
+        "csv",
+        "group_id message_date message_count",
+        "group_id message_date message_count",
+    ),
+    _e(
+        "live",
+        "sessions",
+        "csv",
+        "session_id title category host start_time planned_minutes",
+        "session_id category start_time",
+    ),
+    _e(
+        "live",
+        "attendance",
+        "csv",
+        "session_id user_id openid joined_time watch_seconds",
+        "session_id joined_time watch_seconds",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))

@@ -31,5 +31,6 @@
         'home_complements': {'model': 'home_recommendations'},
         'checkout_addon': {'model': 'checkout_addon_suggestions'},
         'replenishment_reminder': {'model': 'replenishment_reminders'},
+        'live_stream_invite': {'model': 'live_stream_invitations'},
     }) }}
 {%- endmacro %}

@@ -15,6 +15,7 @@ import numpy as np
 from orchestration.lib.contract import ENTITIES
 
 from . import dirt, writers
+from .community import build_community, write_community_truth
 from .context import Ctx
 from .frame import Frame
 from .membership import build_membership
@@ -121,7 +122,8 @@ def generate(
                     continue
                 _write(con, cctx, f, ent, out, start_d, report, dirt_counts, files, log)
             truth_dir = out / "_truth" if len(chunks) == 1 else _truth_part(out, k)
-            write_truth(con, cctx, ps, *world, truth_dir, with_traps=k == 0)
+            write_truth(con, cctx, ps, *world[:4], truth_dir, with_traps=k == 0)
+            write_community_truth(con, world[4], truth_dir)
             del frames, world
         if footfall is not None:
             ent = next(e for e in ENTITIES if e.key == FOOTFALL)
@@ -199,11 +201,14 @@ def _build_feeds(ctx: Ctx, ps: Persons, log: _Progress) -> tuple[dict[str, Frame
     )
     log("membership: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in ms.frames))
     social, social_truth = build_social(ctx, ps)
+    comm = build_community(ctx, ps)
+    log("community: " + ", ".join(f"{f.entity.key} {len(f):,}" for f in comm.frames))
     frames = {
-        f.entity.key: f for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps)]
+        f.entity.key: f
+        for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps), *comm.frames]
     }
     log(f"partners: tags {len(social):,}, segments {len(frames['dmp/segments']):,}")
-    return frames, (on, off, ms, social_truth)
+    return frames, (on, off, ms, social_truth, comm.truth)
 
 
 def _write(

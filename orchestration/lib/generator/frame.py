@@ -28,6 +28,9 @@ TIMESTAMP_COLUMNS = frozenset(
         "shipped_time",
         "delivered_time",
         "observed_time",
+        "created_time",
+        "joined_time",
+        "start_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -43,6 +46,8 @@ BAD_NUMBER_COLUMN = {
     "pos/footfall": "entries",
     "pos/assistant_interactions": "duration_s",
     "dmp/segments": "score",
+    "community/group_messages_daily": "message_count",
+    "live/attendance": "watch_seconds",
 }
 
 

@@ -25,6 +25,11 @@
     ('logistics', 'shipments', 'stg_logistics__shipments', spec_logistics__shipments(), false),
     ('social', 'tags', 'stg_social__tags', spec_social__tags(), false),
     ('dmp', 'segments', 'stg_dmp__segments', spec_dmp__segments(), false),
+    ('community', 'groups', 'stg_community__groups', spec_community__groups(), false),
+    ('community', 'group_members', 'stg_community__group_members', spec_community__group_members(), false),
+    ('community', 'group_messages_daily', 'stg_community__group_messages_daily', spec_community__group_messages_daily(), false),
+    ('live', 'sessions', 'stg_live__sessions', spec_live__sessions(), false),
+    ('live', 'attendance', 'stg_live__attendance', spec_live__attendance(), false),
 ] %}
 
 with

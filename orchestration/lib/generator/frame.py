@@ -28,6 +28,8 @@ TIMESTAMP_COLUMNS = frozenset(
         "shipped_time",
         "delivered_time",
         "observed_time",
+        "click_time",
+        "response_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -43,6 +45,9 @@ BAD_NUMBER_COLUMN = {
     "pos/footfall": "entries",
     "pos/assistant_interactions": "duration_s",
     "dmp/segments": "score",
+    "recs/impressions": "impressions",
+    "ads/spend_daily": "spend_cny",
+    "survey/nps_responses": "score",
 }
 
 

@@ -2,10 +2,11 @@
     seasonal baseline (the same weekday in each of the previous anomaly_baseline_weeks weeks).
     baseline = median of those values; spread = the largest of 1.4826 x their median absolute
     deviation from the baseline (robust sd), anomaly_min_relative_spread x |baseline|, and
-    |baseline| / sqrt(baseline volume) (counting noise of a value resting on that many events);
+    noise_factor x |baseline| / sqrt(baseline volume) (counting noise of a value resting on that
+    many events; noise_factor per KPI in seed kpi_anomaly_rules);
     z = (value - baseline) / spread. Flagged when |z| >= anomaly_z_threshold and the baseline
     volume reaches anomaly_min_baseline_volume (sums without a volume, such as spend, are always
-    judged). A flagged row names the drill-down: the non-overall row of the same KPI and day
+    judged) and the KPI is monitored (kpi_anomaly_rules.is_monitored). A flagged row names the drill-down: the non-overall row of the same KPI and day
     with the largest |z| (the channel / platform / slot / item that moved most). -#}
 
 {%- set weeks = measurement_parameter('anomaly_baseline_weeks') %}
@@ -82,11 +83,13 @@ scored as (
         k.volume,
         b.baseline,
         b.baseline_volume,
+        r.is_monitored,
         greatest(
             1.4826 * d.mad,
             {{ measurement_parameter('anomaly_min_relative_spread', 'double') }} * abs(b.baseline),
             case
-                when b.baseline_volume > 0 then abs(b.baseline) / sqrt(b.baseline_volume)
+                when b.baseline_volume > 0
+                    then r.noise_factor * abs(b.baseline) / sqrt(b.baseline_volume)
                 else 0
             end
         ) as spread
@@ -96,6 +99,7 @@ scored as (
         and b.kpi = k.kpi
         and b.dimension = k.dimension
         and b.dimension_value = k.dimension_value
+    inner join {{ ref('kpi_anomaly_rules') }} as r on r.kpi = k.kpi
     inner join deviations as d
         on d.kpi_date = k.kpi_date
         and d.kpi = k.kpi
@@ -111,7 +115,8 @@ flagged as (
         s.*,
         case when s.spread > 0 then (s.value - s.baseline) / s.spread end as z_score,
         case
-            when s.spread > 0
+            when s.is_monitored
+                and s.spread > 0
                 and abs(s.value - s.baseline) / s.spread >= {{ measurement_parameter('anomaly_z_threshold', 'double') }}
                 and (
                     s.baseline_volume is null

@@ -109,19 +109,27 @@ order_kpis as (
     group by o.order_date{% if dim != 'overall' %}, {{ col }}{% endif %}
     union all
     {%- endfor %}
+    -- A buyer counts once per day and dimension value, however many orders they placed.
     select
         b.order_date as kpi_date,
         'repurchase_rate' as kpi,
         '{{ dim }}' as dimension,
-        {{ col | replace('o.', 'b.') }} as dimension_value,
+        b.dimension_value,
         cast(sum(b.is_repeat) as double) as numerator,
         cast(count(*) as double) as denominator,
         cast(count(*) as bigint) as volume
-    from buyers as b
-    {%- if dim == 'platform' %}
-    where b.device_platform is not null
-    {%- endif %}
-    group by b.order_date{% if dim != 'overall' %}, {{ col | replace('o.', 'b.') }}{% endif %}
+    from (
+        select distinct
+            b.order_date,
+            b.customer_id,
+            {{ col | replace('o.', 'b.') }} as dimension_value,
+            b.is_repeat
+        from buyers as b
+        {%- if dim == 'platform' %}
+        where b.device_platform is not null
+        {%- endif %}
+    ) as b
+    group by b.order_date, b.dimension_value
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -176,7 +184,7 @@ sessions as (
 
     select
         session_id,
-        min(event_date) as session_date,
+        {{ segmentation_local_date('min(event_at)') }} as session_date,
         min(platform) as platform,
         max(case when event_type = 'pay' then 1 else 0 end) as is_converted
     from {{ ref('stg_app__events') }}

@@ -5,8 +5,9 @@ One world (1,500 customers x 84 days, from a Monday, no sale peaks), landed with
 dirt and built through dbt once. Checked:
 
 * kpi_daily: GMV, orders and AOV (overall and by sales channel) equal the truth's paid orders and
-  receipts; CTR (overall, slot, platform, item) equals the truth's impression report; ad spend
-  the truth's spend; NPS the truth's responses; CVR the truth's sessions; repurchase rate,
+  receipts; GMV and repurchase rate by RFM segment a Python join on customer_state_daily; CTR
+  (overall, slot, platform, item) equals the truth's impression report; ad spend the truth's
+  spend; NPS the truth's responses; CVR the truth's sessions; repurchase rate,
   rec_gmv_share (attribution window edges included) and acquisition cost net of first-order
   profit a Python reading of their rules on fct_orders / dim_customers / staged clicks;
 * retention_cohorts: a Python reading of the 7/30/90-day rule on fct_orders and dim_customers;
@@ -213,6 +214,34 @@ def test_repurchase_rate_recomputed(world):
     expected = {
         (d, "overall", "all"): sum(first[c] < d for c in cs) / len(cs) for d, cs in buyers.items()
     }
+    _assert_kpi(world, "repurchase_rate", expected)
+
+
+def test_segment_dimension_recomputed(world):
+    """GMV and repurchase rate by the buyer's RFM segment on the day before the order."""
+    con = world["con"]
+    seg = {
+        (c, d): s
+        for c, d, s in con.execute(
+            "select customer_id, state_date, rfm_segment from marts.customer_state_daily"
+        ).fetchall()
+    }
+    orders = _orders(world)
+    first = {}
+    for o in orders:
+        if o["customer_id"]:
+            c = o["customer_id"]
+            first[c] = min(first.get(c, o["order_date"]), o["order_date"])
+    gmv, buyers = defaultdict(float), defaultdict(set)
+    for o in orders:
+        s = seg.get((o["customer_id"], o["order_date"] - dt.timedelta(days=1)))
+        if s is None:
+            continue
+        gmv[(o["order_date"], "segment", s)] += o["paid"]
+        buyers[(o["order_date"], "segment", s)].add(o["customer_id"])
+    assert len({k[2] for k in gmv}) >= 3  # several segments buy
+    _assert_kpi(world, "gmv_cny", dict(gmv), rel=1e-6)
+    expected = {k: sum(first[c] < k[0] for c in cs) / len(cs) for k, cs in buyers.items()}
     _assert_kpi(world, "repurchase_rate", expected)
 
 

@@ -12,27 +12,33 @@ with resolved as (
 
 ),
 
+-- Paid orders, with the buyer's RFM segment of the day before the order (the segment the
+-- purchase came from; NULL for anonymous receipts and on a customer's first day).
 orders as (
 
     select
-        order_id,
-        customer_id,
-        sales_channel,
-        device_platform,
-        order_channel,
-        ordered_at,
-        order_date,
-        cast(paid_amount_cny as double) as paid_cny,
-        cast(net_amount_cny as double) as net_cny
-    from {{ ref('fct_orders') }}
-    where status = 'paid'
+        o.order_id,
+        o.customer_id,
+        o.sales_channel,
+        o.device_platform,
+        o.order_channel,
+        o.ordered_at,
+        o.order_date,
+        s.rfm_segment,
+        cast(o.paid_amount_cny as double) as paid_cny,
+        cast(o.net_amount_cny as double) as net_cny
+    from {{ ref('fct_orders') }} as o
+    left join {{ ref('customer_state_daily') }} as s
+        on s.customer_id = o.customer_id
+        and s.state_date = {{ dbt.dateadd('day', -1, 'o.order_date') }}
+    where o.status = 'paid'
 
 ),
 
 -- Buyers per day and dimension, and whether they had a counted order before that day.
 buyer_days as (
 
-    select distinct o.order_date, o.customer_id, o.sales_channel, o.device_platform
+    select distinct o.order_date, o.customer_id, o.sales_channel, o.device_platform, o.rfm_segment
     from orders as o
     where o.customer_id is not null
 
@@ -54,6 +60,7 @@ buyers as (
         b.customer_id,
         b.sales_channel,
         b.device_platform,
+        b.rfm_segment,
         case when f.first_date < b.order_date then 1 else 0 end as is_repeat
     from buyer_days as b
     inner join first_orders as f on f.customer_id = b.customer_id
@@ -88,7 +95,12 @@ rec_orders as (
 
 order_kpis as (
 
-    {%- for dim, col in [('overall', "'all'"), ('channel', 'o.sales_channel'), ('platform', 'o.device_platform')] %}
+    {%- for dim, col in [
+        ('overall', "'all'"),
+        ('channel', 'o.sales_channel'),
+        ('platform', 'o.device_platform'),
+        ('segment', 'o.rfm_segment'),
+    ] %}
     {%- for kpi, num, den, vol in [
         ('gmv_cny', 'sum(o.paid_cny)', 'null', 'count(*)'),
         ('orders', 'count(*)', 'null', 'count(*)'),
@@ -103,8 +115,8 @@ order_kpis as (
         cast({{ den }} as double) as denominator,
         cast({{ vol }} as bigint) as volume
     from orders as o
-    {%- if dim == 'platform' %}
-    where o.device_platform is not null
+    {%- if dim in ('platform', 'segment') %}
+    where {{ col }} is not null
     {%- endif %}
     group by o.order_date{% if dim != 'overall' %}, {{ col }}{% endif %}
     union all
@@ -125,8 +137,8 @@ order_kpis as (
             {{ col | replace('o.', 'b.') }} as dimension_value,
             b.is_repeat
         from buyers as b
-        {%- if dim == 'platform' %}
-        where b.device_platform is not null
+        {%- if dim in ('platform', 'segment') %}
+        where {{ col | replace('o.', 'b.') }} is not null
         {%- endif %}
     ) as b
     group by b.order_date, b.dimension_value

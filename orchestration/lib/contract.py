@@ -187,6 +187,29 @@ ENTITIES: tuple[Entity, ...] = (
         "session_id user_id openid joined_time watch_seconds",
         "session_id joined_time watch_seconds",
     ),
+    # Measurement (issue 11): recommendation report and click log, ad spend, NPS surveys.
+    _e(
+        "recs",
+        "impressions",
+        "csv",
+        "impression_date sku slot platform impressions clicks",
+        "impression_date sku slot platform impressions clicks",
+    ),
+    _e(
+        "recs",
+        "clicks",
+        "csv",
+        "click_id click_time user_id device_id sku slot platform",
+        "click_id click_time user_id sku slot",
+    ),
+    _e("ads", "spend_daily", "csv", "spend_date channel spend_cny", "spend_date channel spend_cny"),
+    _e(
+        "survey",
+        "nps_responses",
+        "csv",
+        "response_id user_id platform score response_time",
+        "response_id score response_time",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))

@@ -31,6 +31,8 @@ TIMESTAMP_COLUMNS = frozenset(
         "created_time",
         "joined_time",
         "start_time",
+        "click_time",
+        "response_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -48,6 +50,9 @@ BAD_NUMBER_COLUMN = {
     "dmp/segments": "score",
     "community/group_messages_daily": "message_count",
     "live/attendance": "watch_seconds",
+    "recs/impressions": "impressions",
+    "ads/spend_daily": "spend_cny",
+    "survey/nps_responses": "score",
 }
 
 

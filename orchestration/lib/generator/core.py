@@ -16,6 +16,7 @@ from orchestration.lib.contract import ENTITIES
 
 from . import dirt, writers
 from .context import Ctx
+from .experiments import build_experiments, write_experiment_truth
 from .frame import Frame
 from .membership import build_membership
 from .offline import build_offline
@@ -29,6 +30,7 @@ GENERATOR_VERSION = "1"
 # Customers built at once: ~2.5 GB peak at 100,000 over a year.
 CHUNK_CUSTOMERS = 100_000
 FOOTFALL = "pos/footfall"
+EXPERIMENTS_SOURCE = "experiments"
 
 
 @dataclass
@@ -115,6 +117,8 @@ def generate(
                 log(f"chunk {k + 1}/{len(chunks)}: customers {a + 1:,}-{b:,}")
             frames, world = _build_feeds(cctx, ps, log)
             for ent in ENTITIES:
+                if ent.source == EXPERIMENTS_SOURCE:  # built once for the world, below
+                    continue
                 f = frames.pop(ent.key)
                 if ent.key == FOOTFALL and len(chunks) > 1:  # a store grid: summed, written last
                     footfall = f if footfall is None else _add_footfall(footfall, f)
@@ -126,6 +130,9 @@ def generate(
         if footfall is not None:
             ent = next(e for e in ENTITIES if e.key == FOOTFALL)
             _write(con, ctx, footfall, ent, out, start_d, report, dirt_counts, files, log)
+        experiments = build_experiments(ctx, ps_all)
+        for f in experiments.frames:
+            _write(con, ctx, f, f.entity, out, start_d, report, dirt_counts, files, log)
         report.files = list(files)
         resent = writers.redeliver(ctx.rng("redeliver"), report.files, dirt_rate)
         report.redelivered = [dst for _, dst in resent]
@@ -142,6 +149,7 @@ def generate(
         if len(chunks) > 1:
             parts = [_truth_part(out, k) for k in range(len(chunks))]
             merge_truth_parts(con, out / "_truth", parts)
+        write_experiment_truth(experiments, out / "_truth")
     finally:
         con.close()
     report.bytes_written = sum(p.stat().st_size for p in report.files + report.redelivered)

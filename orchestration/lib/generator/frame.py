@@ -28,6 +28,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "shipped_time",
         "delivered_time",
         "observed_time",
+        "assigned_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -43,6 +44,7 @@ BAD_NUMBER_COLUMN = {
     "pos/footfall": "entries",
     "pos/assistant_interactions": "duration_s",
     "dmp/segments": "score",
+    "experiments/outcomes": "value_cny",
 }
 
 

@@ -8,7 +8,7 @@ and its outcome inside the window, so the pre-period predicts the outcome as in 
 
 Per unit i and arm a (relative effects ``conv_rel[a]``, ``value_rel[a]``; control = 0):
 
-* pre-period (``PRE_PERIOD_DAYS`` before assignment): Poisson(2 * h * e_i) orders of value
+* pre-period (``PRE_PERIOD_DAYS`` before assignment): Poisson(8 * h * e_i) orders of value
   Gamma(shape 2, mean ``base_value * s_i``);
 * outcome window (``OUTCOME_WINDOW_DAYS`` from assignment): converts with
   p_ia = 1 - exp(-h * e_i * (1 + conv_rel[a])); a converter places 1 + Poisson(0.2) orders of
@@ -39,10 +39,13 @@ from .persons import Persons
 OUTCOME_WINDOW_DAYS = 14
 PRE_PERIOD_DAYS = 28
 ASSIGN_SPAN_DAYS = 14  # assignments of one experiment spread over this many days
-MIN_UNITS = 8_000  # units per experiment, whatever the world's size (power of the readouts)
+MIN_UNITS = 10_000  # units per experiment, whatever the world's size (power of the readouts)
 UNITS_PER_CUSTOMER = 0.8
 EXTRA_ORDERS_MEAN = 0.2  # a converter places 1 + Poisson(this) orders in the window
 VALUE_SHAPE = 2.0  # Gamma shape of one order's value
+PRE_ACTIVITY = 8.0  # pre-period events per unit = Poisson(PRE_ACTIVITY * hazard * engagement)
+ENGAGEMENT_SHAPE = 0.4  # Gamma shape of the unit's engagement (mean 1): lower = more spread
+SPEND_SIGMA = 0.5  # log-sd of the unit's spend level (mean 1)
 UNIT_TYPES = {"user_id": "UV", "device_id": "DV", "member_id": "MV"}
 
 
@@ -75,9 +78,9 @@ EXPERIMENTS: tuple[ExperimentSpec, ...] = (
         "user_id",
         ("collaborative_filtering", "deep_learning"),
         (0.5, 0.5),
-        (0.0, 0.30),
+        (0.0, 0.45),
         (0.0, 0.06),
-        0.13,
+        0.25,
         160.0,
     ),
     ExperimentSpec(
@@ -87,7 +90,7 @@ EXPERIMENTS: tuple[ExperimentSpec, ...] = (
         (0.5, 0.5),
         (0.0, -0.05),
         (0.0, 0.25),
-        0.11,
+        0.20,
         220.0,
     ),
     ExperimentSpec(
@@ -95,9 +98,9 @@ EXPERIMENTS: tuple[ExperimentSpec, ...] = (
         "device_id",
         ("push_0800", "push_2000", "no_push"),
         (0.4, 0.4, 0.2),
-        (0.0, 0.35, -0.30),
+        (0.0, 0.50, -0.45),
         (0.0, 0.0, 0.0),
-        0.08,
+        0.15,
         120.0,
     ),
     ExperimentSpec(
@@ -107,7 +110,7 @@ EXPERIMENTS: tuple[ExperimentSpec, ...] = (
         (0.5, 0.5),
         (0.0, 0.0),
         (0.0, 0.0),
-        0.10,
+        0.20,
         180.0,
     ),
     ExperimentSpec(
@@ -117,7 +120,7 @@ EXPERIMENTS: tuple[ExperimentSpec, ...] = (
         (0.5, 0.5),
         (0.0, 0.10),
         (0.0, 0.0),
-        0.10,
+        0.20,
         150.0,
         lost=(0.0, 0.113),  # 50/50 designed, about 53/47 delivered
     ),
@@ -141,16 +144,21 @@ def _unit_ids(rng: np.random.Generator, ps: Persons, unit_type: str, n: int) -> 
     return np.concatenate([own, visitors])
 
 
-def _span(ctx: Ctx) -> int:
-    """Days over which units are assigned; 0 = the world is too short for any experiment."""
-    free = ctx.days - PRE_PERIOD_DAYS - OUTCOME_WINDOW_DAYS - (len(EXPERIMENTS) - 1)
-    return max(0, min(ASSIGN_SPAN_DAYS, free))
+def _schedule(ctx: Ctx) -> tuple[int, int]:
+    """(first assignment day, days over which units are assigned). A world long enough has the
+    whole pre-period and window inside it; a shorter one assigns earlier and loses the part of
+    the pre-period (and, below OUTCOME_WINDOW_DAYS + 5 days, of the window) outside the world,
+    where the truth is no longer exact."""
+    n = len(EXPERIMENTS)
+    first = max(0, min(PRE_PERIOD_DAYS, ctx.days - OUTCOME_WINDOW_DAYS - n))
+    span = max(1, min(ASSIGN_SPAN_DAYS, ctx.days - first - OUTCOME_WINDOW_DAYS - (n - 1)))
+    return first, span
 
 
 def build_experiments(ctx: Ctx, ps: Persons) -> Experiments:
     rng = ctx.rng("experiments")
-    span = _span(ctx)
-    n_units = max(MIN_UNITS, round(UNITS_PER_CUSTOMER * ctx.customers)) if span else 0
+    first, span = _schedule(ctx)
+    n_units = max(MIN_UNITS, round(UNITS_PER_CUSTOMER * ctx.customers))
     a_cols: dict[str, list] = {k: [] for k in ("exp", "var", "ut", "unit", "ts")}
     o_cols: dict[str, list] = {k: [] for k in ("exp", "unit", "ts", "value")}
     truth_rows, arm_rows = [], []
@@ -158,12 +166,12 @@ def build_experiments(ctx: Ctx, ps: Persons) -> Experiments:
         n = n_units
         units = _unit_ids(rng, ps, spec.unit_type, n)
         arm = rng.choice(len(spec.variants), n, p=np.array(spec.design))
-        engagement = rng.gamma(0.7, 1 / 0.7, n)  # mean 1, heavy-tailed
-        spend = rng.lognormal(-0.18, 0.6, n)  # mean 1
-        day = PRE_PERIOD_DAYS + k + rng.integers(0, max(span, 1), n)
+        engagement = rng.gamma(ENGAGEMENT_SHAPE, 1 / ENGAGEMENT_SHAPE, n)  # mean 1
+        spend = rng.lognormal(-(SPEND_SIGMA**2) / 2, SPEND_SIGMA, n)  # mean 1
+        day = np.minimum(first + k + rng.integers(0, span, n), ctx.days - 1)
         assigned = ctx.instants(rng, day, cat.HOUR_PROFILE_ONLINE)
         # pre-period orders (the covariate)
-        n_pre = rng.poisson(2 * spec.hazard * engagement)
+        n_pre = rng.poisson(PRE_ACTIVITY * spec.hazard * engagement)
         who = np.repeat(np.arange(n), n_pre)
         pre_ts = assigned[who] - (rng.random(len(who)) * PRE_PERIOD_DAYS * cat.DAY_MS).astype(
             np.int64
@@ -200,13 +208,17 @@ def build_experiments(ctx: Ctx, ps: Persons) -> Experiments:
         ):
             a_cols[col].append(v)
         ev_unit = np.concatenate([who, pw])
+        ev_ts = np.concatenate([pre_ts, post_ts])
+        ev_val = np.round(np.concatenate([pre_val, post_val]), 2)
+        inside = (ev_ts >= ctx.t0) & (ev_ts < ctx.t_end)  # only a short world loses any
+        ev_unit, ev_ts, ev_val = ev_unit[inside], ev_ts[inside], ev_val[inside]
         for col, v in zip(
             ("exp", "unit", "ts", "value"),
             (
                 np.full(len(ev_unit), spec.experiment_id, dtype=object),
                 units[ev_unit],
-                np.concatenate([pre_ts, post_ts]),
-                np.round(np.concatenate([pre_val, post_val]), 2),
+                ev_ts,
+                ev_val,
             ),
             strict=True,
         ):

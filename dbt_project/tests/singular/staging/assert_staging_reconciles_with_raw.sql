@@ -25,6 +25,8 @@
     ('logistics', 'shipments', 'stg_logistics__shipments', spec_logistics__shipments(), false),
     ('social', 'tags', 'stg_social__tags', spec_social__tags(), false),
     ('dmp', 'segments', 'stg_dmp__segments', spec_dmp__segments(), false),
+    ('experiments', 'assignments', 'stg_experiments__assignments', spec_experiments__assignments(), false),
+    ('experiments', 'outcomes', 'stg_experiments__outcomes', spec_experiments__outcomes(), false),
 ] %}
 
 with

@@ -210,6 +210,23 @@ ENTITIES: tuple[Entity, ...] = (
         "response_id user_id platform score response_time",
         "response_id score response_time",
     ),
+    # Experiment exports (A/B tests): who was assigned to which variant, and what they did.
+    # The unit is a user, device or member id, none of them personal data here (see
+    # docs/measurement/experiments.md).
+    _e(
+        "experiments",
+        "assignments",
+        "csv",
+        "experiment_id variant unit_type unit_id assigned_time",
+        "experiment_id variant unit_id assigned_time",
+    ),
+    _e(
+        "experiments",
+        "outcomes",
+        "csv",
+        "event_id experiment_id unit_id event_type event_time value_cny",
+        "event_id experiment_id unit_id event_type event_time",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))

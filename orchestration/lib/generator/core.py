@@ -17,6 +17,7 @@ from orchestration.lib.contract import ENTITIES
 from . import dirt, writers
 from .community import build_community, write_community_truth
 from .context import Ctx
+from .experiments import build_experiments, write_experiment_truth
 from .frame import Frame
 from .measurement import SUMMED, build_measurement, write_world_truth
 from .measurement import write_truth as write_measurement_truth
@@ -32,6 +33,7 @@ GENERATOR_VERSION = "1"
 # Customers built at once: ~2.5 GB peak at 100,000 over a year.
 CHUNK_CUSTOMERS = 100_000
 FOOTFALL = "pos/footfall"
+EXPERIMENTS_SOURCE = "experiments"
 
 
 @dataclass
@@ -121,6 +123,8 @@ def generate(
             meas = build_measurement(cctx, ps, world[0])
             frames.update(meas.frames)
             for ent in ENTITIES:
+                if ent.source == EXPERIMENTS_SOURCE:  # built once for the world, below
+                    continue
                 f = frames.pop(ent.key)
                 if ent.key == FOOTFALL and len(chunks) > 1:  # a store grid: summed, written last
                     footfall = f if footfall is None else _add_footfall(footfall, f)
@@ -141,6 +145,9 @@ def generate(
         for key, f in summed.items():
             ent = next(e for e in ENTITIES if e.key == key)
             _write(con, ctx, f, ent, out, start_d, report, dirt_counts, files, log)
+        experiments = build_experiments(ctx, ps_all)
+        for f in experiments.frames:
+            _write(con, ctx, f, f.entity, out, start_d, report, dirt_counts, files, log)
         report.files = list(files)
         resent = writers.redeliver(ctx.rng("redeliver"), report.files, dirt_rate)
         report.redelivered = [dst for _, dst in resent]
@@ -158,6 +165,7 @@ def generate(
             parts = [_truth_part(out, k) for k in range(len(chunks))]
             merge_truth_parts(con, out / "_truth", parts)
         write_world_truth(con, ctx, out / "_truth")
+        write_experiment_truth(experiments, out / "_truth")
     finally:
         con.close()
     report.bytes_written = sum(p.stat().st_size for p in report.files + report.redelivered)

@@ -33,6 +33,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "start_time",
         "click_time",
         "response_time",
+        "assigned_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -53,6 +54,7 @@ BAD_NUMBER_COLUMN = {
     "recs/impressions": "impressions",
     "ads/spend_daily": "spend_cny",
     "survey/nps_responses": "score",
+    "experiments/outcomes": "value_cny",
 }
 
 

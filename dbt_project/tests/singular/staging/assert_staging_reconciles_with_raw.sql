@@ -30,6 +30,8 @@
     ('community', 'group_messages_daily', 'stg_community__group_messages_daily', spec_community__group_messages_daily(), false),
     ('live', 'sessions', 'stg_live__sessions', spec_live__sessions(), false),
     ('live', 'attendance', 'stg_live__attendance', spec_live__attendance(), false),
+    ('experiments', 'assignments', 'stg_experiments__assignments', spec_experiments__assignments(), false),
+    ('experiments', 'outcomes', 'stg_experiments__outcomes', spec_experiments__outcomes(), false),
 ] %}
 
 with

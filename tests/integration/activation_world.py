@@ -1,8 +1,8 @@
 """One generated world for every activation test, built through dbt three times: as of D1, as of
 D2 = D1 + 1, and as of D2 again (the audience layer's history and idempotence need the three).
 
-1,500 customers x 60 days, seed 11. Each build selects everything upstream of the audience
-layer, which unions every audience source model, so the activation marts are all built.
+1,500 customers x 60 days, seed 11. Each build selects every activation mart and everything
+upstream of them (the LTV marts included: the lookalike seed reads them).
 The state after each build is read into plain rows; the warehouse stays for further queries.
 """
 
@@ -23,7 +23,7 @@ from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _m
 CUSTOMERS, DAYS, START, SEED = 1500, 60, date(2026, 3, 1), 11
 ACTIVATION_D1 = START + timedelta(days=DAYS - 3)
 ACTIVATION_D2 = ACTIVATION_D1 + timedelta(days=1)
-SELECT = "+path:models/marts/activation/audiences"
+SELECT = "+path:models/marts/activation"
 SNAPSHOT_TABLES = ("audience_snapshots", "audience_changes", "audience_versions")
 
 

@@ -5,6 +5,9 @@
     var('as_of_date') ('YYYY-MM-DD') wins; the default is the latest order_date in fct_orders
     (so demo data works), falling back to the current date when fct_orders is empty. -#}
 {% macro segmentation_as_of_date() -%}
+    {#- the dependency on fct_orders is recorded whether or not the var is set: a run with the
+        var must order the models as the manifest Dagster loaded (parsed without it) does -#}
+    {%- do ref('fct_orders') -%}
     {%- set v = var('as_of_date', none) -%}
     {%- if v -%}
         cast('{{ v }}' as date)

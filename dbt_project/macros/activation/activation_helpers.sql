@@ -27,5 +27,6 @@
     {{ return({
         'welcome_new_customers': {'model': 'welcome_benefits'},
         'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
+        'cart_recall': {'model': 'cart_recalls', 'filter': 'src.is_in_recall_window'},
     }) }}
 {%- endmacro %}

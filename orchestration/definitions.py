@@ -7,6 +7,7 @@ from dagster import Definitions
 from orchestration.defs.automation.jobs import daily_refresh_schedule, materialize_everything
 from orchestration.defs.automation.sensors import inbox_sensor
 from orchestration.defs.landing import landing_assets
+from orchestration.defs.measurement import kpi_anomalies_check
 from orchestration.defs.serving import build_serving_assets
 from orchestration.defs.transform.dbt_assets import dbt_resource, lakehouse_dbt_assets
 from orchestration.defs.transform.freshness import with_source_freshness
@@ -22,6 +23,7 @@ defs = Definitions(
         lakehouse_dbt_assets,
         *build_serving_assets(_mart_keys()),
     ],
+    asset_checks=[kpi_anomalies_check],
     jobs=[materialize_everything],
     schedules=[daily_refresh_schedule],
     sensors=[inbox_sensor],

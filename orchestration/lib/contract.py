@@ -152,6 +152,81 @@ ENTITIES: tuple[Entity, ...] = (
         "device_id segment_code score valid_from valid_to",
         "device_id segment_code valid_from",
     ),
+    _e(
+        "community",
+        "groups",
+        "csv",
+        "group_id group_name theme created_time",
+        "group_id theme created_time",
+    ),
+    _e(
+        "community",
+        "group_members",
+        "csv",
+        "group_id user_id openid joined_time",
+        "group_id user_id joined_time",
+    ),
+    _e(
+        "community",
+        "group_messages_daily",
+        "csv",
+        "group_id message_date message_count",
+        "group_id message_date message_count",
+    ),
+    _e(
+        "live",
+        "sessions",
+        "csv",
+        "session_id title category host start_time planned_minutes",
+        "session_id category start_time",
+    ),
+    _e(
+        "live",
+        "attendance",
+        "csv",
+        "session_id user_id openid joined_time watch_seconds",
+        "session_id joined_time watch_seconds",
+    ),
+    # Measurement (issue 11): recommendation report and click log, ad spend, NPS surveys.
+    _e(
+        "recs",
+        "impressions",
+        "csv",
+        "impression_date sku slot platform impressions clicks",
+        "impression_date sku slot platform impressions clicks",
+    ),
+    _e(
+        "recs",
+        "clicks",
+        "csv",
+        "click_id click_time user_id device_id sku slot platform",
+        "click_id click_time user_id sku slot",
+    ),
+    _e("ads", "spend_daily", "csv", "spend_date channel spend_cny", "spend_date channel spend_cny"),
+    _e(
+        "survey",
+        "nps_responses",
+        "csv",
+        "response_id user_id platform score response_time",
+        "response_id score response_time",
+    ),
+    # Experiment exports (A/B tests): who was assigned to which variant, and what they did.
+    # The unit is a user, device or member id, none of them personal data here (see
+    # docs/measurement/experiments.md).
+    _e(
+        "experiments",
+        "assignments",
+        "csv",
+        "experiment_id variant unit_type unit_id assigned_time",
+        "experiment_id variant unit_id assigned_time",
+    ),
+    _e(
+        "experiments",
+        "outcomes",
+        "csv",
+        "event_id experiment_id unit_id event_type event_time value_cny",
+        "event_id experiment_id unit_id event_type event_time",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))

@@ -21,79 +21,23 @@ import csv
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.audiences import export_audiences
-from orchestration.lib.landing import land_inbox
 from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.activation_world import ACTIVATION_D1, ACTIVATION_D2, SNAPSHOT_TABLES
 
-CUSTOMERS, DAYS, START = 1500, 60, date(2026, 3, 1)
-D1 = START + timedelta(days=DAYS - 3)
-D2 = D1 + timedelta(days=1)
-SELECT = "+path:models/marts/activation/audiences"
-AUDIENCE_TABLES = ("audience_snapshots", "audience_changes", "audience_versions")
-
-
-def _rows(db, sql: str) -> list[dict]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        cur = conn.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        conn.close()
-
-
-def _build(proj, db, monkeypatch, as_of: date) -> None:
-    monkeypatch.setenv("LAKEHOUSE_AS_OF_DATE", as_of.isoformat())
-    run = _dbt(
-        proj, db, "build", "--select", SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
-
-
-def _state(db, as_of: date) -> dict:
-    return {
-        "as_of": as_of,
-        "welcome": _rows(db, "select * from marts.welcome_benefits"),
-        "dim_customers": _rows(db, "select * from marts.dim_customers"),
-        "members": _rows(db, "select * from marts.audience_members"),
-        **{t: _rows(db, f"select * from marts.{t}") for t in AUDIENCE_TABLES},
-    }
+D1, D2 = ACTIVATION_D1, ACTIVATION_D2
+AUDIENCE_TABLES = SNAPSHOT_TABLES
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("activation_audiences")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", "11",
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
-    with pytest.MonkeyPatch.context() as mp:
-        _build(proj, db, mp, D1)
-        first = _state(db, D1)
-        _build(proj, db, mp, D2)
-        second = _state(db, D2)
-        _build(proj, db, mp, D2)
-        rerun = _state(db, D2)
-    return {"tmp": tmp, "db": db, "proj": proj, "d1": first, "d2": second, "rerun": rerun}
+def world(activation_world):
+    return activation_world
 
 
 def _seed(name: str) -> list[dict]:

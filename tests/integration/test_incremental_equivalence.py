@@ -312,14 +312,19 @@ AUDIENCE_HISTORY_TABLES = {
 }
 
 
-NOT_COMPARED_WHOLE = PATH_LOG_TABLES | STATE_HISTORY_TABLES | AUDIENCE_HISTORY_TABLES
+# LTV history: one backtest / one set of fitted parameters per run (A runs four times, B once).
+# Their newest as-of date must agree; customer_ltv itself is compared whole.
+LTV_HISTORY_TABLES = {"marts.ltv_backtest_deciles", "marts.ltv_model_fits"}
+
+
+NOT_COMPARED_WHOLE = (
+    PATH_LOG_TABLES | STATE_HISTORY_TABLES | AUDIENCE_HISTORY_TABLES | LTV_HISTORY_TABLES
+)
 
 
 @pytest.mark.slow
 def test_every_table_but_state_history_is_identical(builds):
-    problems = compare_warehouses(
-        builds["a"], builds["b"], excluded_tables=NOT_COMPARED_WHOLE
-    )
+    problems = compare_warehouses(builds["a"], builds["b"], excluded_tables=NOT_COMPARED_WHOLE)
     with duckdb.connect(str(builds["a"]), read_only=True) as conn:
         tables = _tables(conn, "lakehouse")
         assert conn.execute("select count(*) from staging.stg_app__events").fetchone()[0] > 0
@@ -390,9 +395,7 @@ def test_newest_audience_snapshot_is_identical(builds):
             ).fetchone()[0]
         assert newest["a"] == newest["b"] is not None
         cols = [
-            c
-            for c in _columns(conn, "a", "marts.audience_snapshots")
-            if c not in EXCLUDED_COLUMNS
+            c for c in _columns(conn, "a", "marts.audience_snapshots") if c not in EXCLUDED_COLUMNS
         ]
         q = {
             cat: f"select * from ({_projection(cat, 'marts.audience_snapshots', cols)}) "
@@ -406,4 +409,26 @@ def test_newest_audience_snapshot_is_identical(builds):
         conn.close()
     print(f"\nnewest audience snapshot {newest['b']}: {members} rows")
     assert members > 0
+    assert (only_a, only_b) == (0, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", sorted(LTV_HISTORY_TABLES))
+def test_newest_ltv_history_is_identical(builds, table):
+    """The backtest and the fitted parameters of the newest as-of date agree (ids play no part)."""
+    conn = duckdb.connect()
+    try:
+        for cat in ("a", "b"):
+            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+        q = {
+            cat: f"select * from {cat}.{table} "
+            f"where as_of_date = (select max(as_of_date) from {cat}.{table})"
+            for cat in ("a", "b")
+        }
+        rows = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
+        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
+        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+    finally:
+        conn.close()
+    print(f"\nnewest {table}: {rows} rows")
     assert (only_a, only_b) == (0, 0)

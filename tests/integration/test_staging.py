@@ -49,6 +49,7 @@ T2 = datetime(2026, 6, 19, 2, 0, 0)
 
 PHONE = "+86 138 1234 5678"
 E164 = "+8613812345678"
+OPENID_HASH = keyed_hash("oWECHAT123", TEST_KEY.encode())  # a viewer in the community rows
 
 
 def make_project(tmp: Path) -> Path:
@@ -530,6 +531,46 @@ RAW_BATCH_1: dict[str, list[dict]] = {
         },
         {"device_id": "d1", "segment_code": "premium_beauty", "valid_from": "soon"},  # Q
     ],
+    "community/groups": [
+        {"group_id": "G1", "theme": "Mothers", "created_time": "2026-05-01 20:00:00"},
+        {"group_id": "G2", "theme": "pets", "created_time": "2026-05-01 20:00:00"},  # Q
+    ],
+    "community/group_members": [
+        {
+            "group_id": "G1",
+            "user_id": "u1",
+            "openid": " oWECHAT123 ",
+            "joined_time": "2026-05-02 09:00:00",
+        },
+        {"group_id": "G1", "user_id": "u2", "joined_time": "2026-05-02T09:00:00+08:00"},
+        {"group_id": "G1", "openid": "oANON", "joined_time": "2026-05-02 09:00:00"},  # Q
+    ],
+    "community/group_messages_daily": [
+        {"group_id": "G1", "message_date": "2026-06-17", "message_count": "61"},
+        {"group_id": "G1", "message_date": "2026-06-18", "message_count": "-1"},  # Q
+    ],
+    "live/sessions": [
+        {
+            "session_id": "L1",
+            "category": "cosmetics",
+            "start_time": "2026-06-20 20:00:00",
+            "planned_minutes": "90",
+        },
+    ],
+    "live/attendance": [
+        {
+            "session_id": "L1",
+            "openid": "oWECHAT123",
+            "joined_time": "2026-06-20 20:05:00",
+            "watch_seconds": "abc",
+        },  # Q
+        {
+            "session_id": "L1",
+            "openid": "oWECHAT123",
+            "joined_time": "2026-06-20 20:05:00",
+            "watch_seconds": "600",
+        },
+    ],
 }
 
 # Second delivery, landed a day later: a late corrected copy of e1, a new event, a re-sent order
@@ -606,6 +647,12 @@ EXPECTED_QUARANTINE = {
     },
     "logistics": set(),
     "dmp": {("segments", "d1|premium_beauty|soon", "unparseable valid_from")},
+    "community": {
+        ("groups", "G2", "unknown theme"),
+        ("group_members", "G1|", "missing user_id"),
+        ("group_messages_daily", "G1|2026-06-18", "negative message_count"),
+    },
+    "live": {("attendance", f"L1||{OPENID_HASH}|2026-06-20 20:05:00", "unparseable watch_seconds")},
 }
 
 PII_COLUMNS = {c for e in ENTITIES for c in e.pii}
@@ -712,6 +759,14 @@ def test_hashes_are_keyed_with_the_environment_key(built):
         keyed_hash("11010519491231002X", key),
     )
     assert got != keyed_hash(E164, b"another key")
+    # WeChat openids are pseudonyms: trimmed, then keyed-hashed (no other normalisation).
+    with connect(db) as con:
+        members = con.execute(
+            "select user_id, openid_hash from staging.stg_community__group_members order by 1"
+        ).fetchall()
+        viewers = con.execute("select openid_hash from staging.stg_live__attendance").fetchall()
+    assert members == [("u1", keyed_hash("oWECHAT123", key)), ("u2", None)]
+    assert viewers == [(keyed_hash("oWECHAT123", key),)]
 
 
 def test_key_never_written_to_target_logs_or_database(built):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetKey
+from dagster import AssetCheckKey, AssetKey
 
 from orchestration.lib.contract import ENTITIES
 
@@ -24,6 +24,9 @@ def test_definitions_load_with_connected_lineage():
     assert any(k.path[0] == "marts" for k in keys)
     assert AssetKey(["serving", "marts"]) in keys
     assert len(list(asset_graph.asset_check_keys)) > 50  # dbt tests surface as checks
+    kpi_anomalies = AssetKey(["marts", "kpi_anomalies"])
+    assert kpi_anomalies in keys
+    assert AssetCheckKey(kpi_anomalies, "no_recent_kpi_anomalies") in asset_graph.asset_check_keys
 
     assert repo.has_job("materialize_everything")
     assert {s.name for s in repo.schedule_defs} >= {"daily_refresh"}

@@ -16,7 +16,9 @@
     normalised and replaced by pii_hash(...) here; the clear values exist only inside the CTEs. -#}
 
 {#- stg_column(name, kind, src, required, values, nonneg): one output column of a spec.
-    kind: text | enum | ts | date | money | int | number | phone | email | national_id | gender | region -#}
+    kind: text | enum | ts | date | money | int | number | phone | email | national_id | gender | region
+          | pseudonym (an identifier that is personal but has no format to check, e.g. a WeChat
+            openid: trimmed, then keyed-hashed like a phone) -#}
 {% macro stg_column(name, kind='text', src=none, required=false, values=none, nonneg=false) -%}
     {{ return({'name': name, 'kind': kind, 'src': src or name, 'required': required,
                'values': values or [], 'nonneg': nonneg}) }}
@@ -32,6 +34,7 @@
     {%- elif c.kind == 'phone' -%} {{ pii_hash(normalise_phone_e164(v)) }}
     {%- elif c.kind == 'email' -%} {{ pii_hash(normalise_email(v)) }}
     {%- elif c.kind == 'national_id' -%} {{ pii_hash(normalise_national_id(v)) }}
+    {%- elif c.kind == 'pseudonym' -%} {{ pii_hash(v) }}
     {%- elif c.kind == 'gender' -%} {{ normalise_gender(v) }}
     {%- elif c.kind == 'region' -%} _r_{{ c.name }}
     {%- else -%} {{ v }}
@@ -114,7 +117,7 @@ select
     {%- for k in spec.key -%}
         {%- set kc = (cols | selectattr('name', 'equalto', k) | first) -%}
         {%- if key_parts | length > 0 %}{% do key_parts.append("'|'") %}{% endif -%}
-        {%- if kc.kind in ('phone', 'email', 'national_id') -%}
+        {%- if kc.kind in ('phone', 'email', 'national_id', 'pseudonym') -%}
             {%- do key_parts.append("coalesce(" ~ k ~ ", '')") -%}
         {%- else -%}
             {%- do key_parts.append("coalesce(_c_" ~ k ~ ", '')") -%}

@@ -15,8 +15,12 @@ import numpy as np
 from orchestration.lib.contract import ENTITIES
 
 from . import dirt, writers
+from .community import build_community, write_community_truth
 from .context import Ctx
+from .experiments import build_experiments, write_experiment_truth
 from .frame import Frame
+from .measurement import SUMMED, build_measurement, write_world_truth
+from .measurement import write_truth as write_measurement_truth
 from .membership import build_membership
 from .offline import build_offline
 from .online import build_online
@@ -29,6 +33,7 @@ GENERATOR_VERSION = "1"
 # Customers built at once: ~2.5 GB peak at 100,000 over a year.
 CHUNK_CUSTOMERS = 100_000
 FOOTFALL = "pos/footfall"
+EXPERIMENTS_SOURCE = "experiments"
 
 
 @dataclass
@@ -106,6 +111,7 @@ def generate(
     dirt_counts: dict[str, Counter] = {}
     files: dict[Path, None] = {}  # every day file once, in first-write order
     footfall: Frame | None = None
+    summed: dict[str, Frame] = {}  # measurement grids (impressions, spend), summed over chunks
     con = writers.connect()
     try:
         for k, (a, b) in enumerate(chunks):
@@ -114,18 +120,34 @@ def generate(
             if len(chunks) > 1:
                 log(f"chunk {k + 1}/{len(chunks)}: customers {a + 1:,}-{b:,}")
             frames, world = _build_feeds(cctx, ps, log)
+            meas = build_measurement(cctx, ps, world[0])
+            frames.update(meas.frames)
             for ent in ENTITIES:
+                if ent.source == EXPERIMENTS_SOURCE:  # built once for the world, below
+                    continue
                 f = frames.pop(ent.key)
                 if ent.key == FOOTFALL and len(chunks) > 1:  # a store grid: summed, written last
                     footfall = f if footfall is None else _add_footfall(footfall, f)
                     continue
+                if ent.key in SUMMED and len(chunks) > 1:
+                    prev = summed.get(ent.key)
+                    summed[ent.key] = f if prev is None else SUMMED[ent.key](prev, f)
+                    continue
                 _write(con, cctx, f, ent, out, start_d, report, dirt_counts, files, log)
             truth_dir = out / "_truth" if len(chunks) == 1 else _truth_part(out, k)
-            write_truth(con, cctx, ps, *world, truth_dir, with_traps=k == 0)
-            del frames, world
+            write_truth(con, cctx, ps, *world[:4], truth_dir, with_traps=k == 0)
+            write_community_truth(con, world[4], truth_dir)
+            write_measurement_truth(con, meas, truth_dir)
+            del frames, world, meas
         if footfall is not None:
             ent = next(e for e in ENTITIES if e.key == FOOTFALL)
             _write(con, ctx, footfall, ent, out, start_d, report, dirt_counts, files, log)
+        for key, f in summed.items():
+            ent = next(e for e in ENTITIES if e.key == key)
+            _write(con, ctx, f, ent, out, start_d, report, dirt_counts, files, log)
+        experiments = build_experiments(ctx, ps_all)
+        for f in experiments.frames:
+            _write(con, ctx, f, f.entity, out, start_d, report, dirt_counts, files, log)
         report.files = list(files)
         resent = writers.redeliver(ctx.rng("redeliver"), report.files, dirt_rate)
         report.redelivered = [dst for _, dst in resent]
@@ -142,6 +164,8 @@ def generate(
         if len(chunks) > 1:
             parts = [_truth_part(out, k) for k in range(len(chunks))]
             merge_truth_parts(con, out / "_truth", parts)
+        write_world_truth(con, ctx, out / "_truth")
+        write_experiment_truth(experiments, out / "_truth")
     finally:
         con.close()
     report.bytes_written = sum(p.stat().st_size for p in report.files + report.redelivered)
@@ -199,11 +223,14 @@ def _build_feeds(ctx: Ctx, ps: Persons, log: _Progress) -> tuple[dict[str, Frame
     )
     log("membership: " + ", ".join(f"{f.entity.name} {len(f):,}" for f in ms.frames))
     social, social_truth = build_social(ctx, ps)
+    comm = build_community(ctx, ps)
+    log("community: " + ", ".join(f"{f.entity.key} {len(f):,}" for f in comm.frames))
     frames = {
-        f.entity.key: f for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps)]
+        f.entity.key: f
+        for f in [*on.frames, *off.frames, *ms.frames, social, build_dmp(ctx, ps), *comm.frames]
     }
     log(f"partners: tags {len(social):,}, segments {len(frames['dmp/segments']):,}")
-    return frames, (on, off, ms, social_truth)
+    return frames, (on, off, ms, social_truth, comm.truth)
 
 
 def _write(

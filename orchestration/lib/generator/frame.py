@@ -28,6 +28,12 @@ TIMESTAMP_COLUMNS = frozenset(
         "shipped_time",
         "delivered_time",
         "observed_time",
+        "created_time",
+        "joined_time",
+        "start_time",
+        "click_time",
+        "response_time",
+        "assigned_time",
     }
 )
 PHONE_COLUMNS = frozenset({"phone", "receiver_phone"})
@@ -43,6 +49,12 @@ BAD_NUMBER_COLUMN = {
     "pos/footfall": "entries",
     "pos/assistant_interactions": "duration_s",
     "dmp/segments": "score",
+    "community/group_messages_daily": "message_count",
+    "live/attendance": "watch_seconds",
+    "recs/impressions": "impressions",
+    "ads/spend_daily": "spend_cny",
+    "survey/nps_responses": "score",
+    "experiments/outcomes": "value_cny",
 }
 
 

@@ -1,0 +1,2 @@
+{{ config(schema='quarantine') }}
+{{ quarantine_select(source('ads', 'spend_daily'), spec_ads__spend_daily()) }}

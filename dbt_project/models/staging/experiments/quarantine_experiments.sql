@@ -1,0 +1,4 @@
+{{ config(schema='quarantine') }}
+{{ quarantine_select(source('experiments', 'assignments'), spec_experiments__assignments()) }}
+union all
+{{ quarantine_select(source('experiments', 'outcomes'), spec_experiments__outcomes()) }}

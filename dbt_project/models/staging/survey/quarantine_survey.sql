@@ -1,0 +1,2 @@
+{{ config(schema='quarantine') }}
+{{ quarantine_select(source('survey', 'nps_responses'), spec_survey__nps_responses()) }}

@@ -2,11 +2,12 @@
 the inbox sensor's fast lane, without rebuilding anything else.
 
 Builds a small warehouse once (landing + dbt models, no data tests, to keep it short), then drops
-one app events file with three sessions (an out-of-stock cart, a cart whose session hit a
-checkout error, a cart that was paid), evaluates the real inbox_sensor with the cursor that has
-already seen the initial files, and executes its fast-lane run request in process. Prints the
-measured file-drop-to-trigger latency (sensor evaluation + run; under the daemon add up to the
-60 s sensor cadence and any queue wait). Timings are reported, never asserted.
+one app events file with four sessions (an out-of-stock cart, a cart whose session hit a
+checkout error, a cart priced above the view before it, a cart that was paid), evaluates the
+real inbox_sensor with the cursor that has already seen the initial files, and executes its
+fast-lane run request in process. Prints the measured file-drop-to-trigger latency (sensor
+evaluation + run; under the daemon add up to the 60 s sensor cadence and any queue wait).
+Timings are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def test_fresh_cart_becomes_trigger_through_the_fast_lane(tmp_path):
     # the daemon's cursor after it handled the initial delivery
     _, cursor = new_inbox_files(settings.inbox_dir, InboxCursor())
 
-    # ---- the drop: three sessions in one new file, just after the generated period
+    # ---- the drop: four sessions in one new file, just after the generated period
     at = datetime.fromisoformat(START).replace(tzinfo=UTC) + timedelta(days=DAYS, hours=2)
     oos = probe_events(tag="oos", at=at, user_id=user_id, sku="RT-OOS-1")
     friction = probe_events(tag="friction", at=at, sku="RT-FRICTION-1", stock_status="in_stock")
@@ -76,6 +77,13 @@ def test_fresh_cart_becomes_trigger_through_the_fast_lane(tmp_path):
             "error_code": "payment_timeout",
         }
     )
+    price = probe_events(tag="price", at=at, sku="RT-PRICE-1", stock_status="in_stock")
+    price[1]["price_cny"] = 119.0  # viewed at 99.0, carted at 119.0: a price rise
+    # a view after the cart does not count as the viewed price (it would give 79.0)
+    later = probe_events(
+        tag="price", at=at + timedelta(seconds=60), sku="RT-PRICE-1", stock_status="in_stock"
+    )[0]
+    price.append({**later, "event_id": "E-rt-price-later-view", "price_cny": 79.0})
     paid = probe_events(tag="paid", at=at, sku="RT-PAID-1", stock_status="in_stock")
     paid.append(
         {
@@ -87,7 +95,9 @@ def test_fresh_cart_becomes_trigger_through_the_fast_lane(tmp_path):
         }
     )
     t_drop = time.monotonic()
-    write_events_file(settings.inbox_dir, "events_20260111_realtime.jsonl", oos + friction + paid)
+    write_events_file(
+        settings.inbox_dir, "events_20260111_realtime.jsonl", oos + friction + price + paid
+    )
 
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(
@@ -128,14 +138,19 @@ def test_fresh_cart_becomes_trigger_through_the_fast_lane(tmp_path):
         assert _trigger_count(warehouse) == count_after_first
 
     assert row is not None, "no trigger for the fresh out-of-stock cart"
-    assert row["trigger_reason"] == "out_of_stock_alternative"
+    assert row["trigger_reason"] == "out_of_stock" and row["has_out_of_stock"]
     assert row["user_id"] == user_id and row["customer_id"] == customer_id
     assert row["sku"] == "RT-OOS-1"
     friction_row = find_trigger(warehouse, friction[1]["event_id"])
-    assert friction_row is not None and friction_row["trigger_reason"] == "checkout_friction"
+    assert friction_row is not None and friction_row["trigger_reason"] == "friction"
+    assert friction_row["has_checkout_error"] and not friction_row["has_out_of_stock"]
+    price_row = find_trigger(warehouse, price[1]["event_id"])
+    assert price_row is not None and price_row["trigger_reason"] == "price"
+    assert float(price_row["viewed_price_cny"]) == 99.0
+    assert float(price_row["cart_price_cny"]) == 119.0
     assert friction_row["customer_id"] is None  # a brand-new device: not resolvable yet
     assert find_trigger(warehouse, paid[1]["event_id"]) is None  # paid: no recall
-    assert count_after_first == before + 2
+    assert count_after_first == before + 3
 
     landed_to_trigger = (row["triggered_at"] - row["_loaded_at"]).total_seconds()
     print(

@@ -27,6 +27,7 @@
     {{ return({
         'welcome_new_customers': {'model': 'welcome_benefits'},
         'tier_upgrade_nudge': {'model': 'tier_upgrade_nudges'},
+        'cart_recall': {'model': 'cart_recalls', 'filter': 'src.is_in_recall_window'},
         'lookalike_seed': {'model': 'lookalike_seed_audience'},
         'home_complements': {'model': 'home_recommendations'},
         'checkout_addon': {'model': 'checkout_addon_suggestions'},

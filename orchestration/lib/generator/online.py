@@ -18,6 +18,16 @@ SEC = 1000
 BLOCKS = ("search", "view", "share", "add_cart", "remove_cart", "oos_view", "checkout", "pay")
 BLOCK_TYPE = np.array([1, 0, 6, 2, 3, 0, 4, 5])  # index into cat.EVENT_TYPES
 REASONS = ("price", "stock_out", "friction")
+# Price-sensitive persons (own random stream, so the other online draws are unchanged): they
+# use coupons on PRICE_SENSITIVE_COUPON_P of their online orders (everyone else on
+# COUPON_P) and abandon more carts for price. A price abandonment of a person who is not price
+# sensitive always shows a price rise (the cart's unit price above the price viewed earlier in
+# the session); one of a price-sensitive person only PRICE_RISE_SHARE_SENSITIVE of the time,
+# otherwise the only signal is the person's coupon history.
+PRICE_SENSITIVE_SHARE = 0.2
+COUPON_P, PRICE_SENSITIVE_COUPON_P = 0.25, 0.7
+PRICE_RISE = 1.22
+PRICE_RISE_SHARE_SENSITIVE = 0.3
 
 
 @dataclass
@@ -60,14 +70,21 @@ def _channel_for(
     return np.where(douyin, 3, ch)
 
 
-def _amounts(ctx: Ctx, rng: np.random.Generator, lines: Lines, n: int, day: np.ndarray):
+def _amounts(
+    ctx: Ctx,
+    rng: np.random.Generator,
+    lines: Lines,
+    n: int,
+    day: np.ndarray,
+    coupon_p: np.ndarray | float = COUPON_P,
+):
     items = np.round(group_sum(lines.parent, lines.amount, n), 2)
     sale = cat.is_sale_day(ctx.start, ctx.days)[np.clip(day, 0, ctx.days - 1)]
     disc = np.where(
         sale, items * rng.uniform(0.08, 0.2, n), np.where(rng.random(n) < 0.12, items * 0.05, 0.0)
     )
     disc = np.round(disc, 2)
-    coupon = np.where(rng.random(n) < 0.25, rng.choice([5.0, 10.0, 20.0, 50.0], n), 0.0)
+    coupon = np.where(rng.random(n) < coupon_p, rng.choice([5.0, 10.0, 20.0, 50.0], n), 0.0)
     coupon = np.minimum(coupon, np.floor((items - disc) / 4))
     shipping = np.where(items - disc - coupon >= 99, 0.0, 8.0)
     pay = np.round(items - disc - coupon + shipping, 2)
@@ -113,12 +130,16 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
     ab_lines = build_baskets(ctx, ps, rng, ab_p, ab_cat, 0.2)
     br_lines = build_baskets(ctx, ps, rng, br_p, br_cat, 1.0)
     n_ab, n_br = len(ab_p), len(br_p)
+    prng = ctx.rng("online_price")
+    price_sensitive = prng.random(ps.n) < PRICE_SENSITIVE_SHARE
+    ab_sens = price_sensitive[ab_p]
     ab_stage_checkout = rng.random(n_ab) < 0.4
     ab_reason = np.where(
         ab_stage_checkout,
-        np.where(rng.random(n_ab) < 0.4, 0, 2),
-        np.where(rng.random(n_ab) < 0.55, 0, 1),
+        np.where(rng.random(n_ab) < np.where(ab_sens, 0.65, 0.4), 0, 2),
+        np.where(rng.random(n_ab) < np.where(ab_sens, 0.8, 0.55), 0, 1),
     )
+    ab_price_rise = (ab_reason == 0) & (~ab_sens | (prng.random(n_ab) < PRICE_RISE_SHARE_SENSITIVE))
     ab_error = np.where(ab_reason == 2, rng.choice(3, n_ab, p=[0.4, 0.35, 0.25]), -1)
     cancelled = ab_error == cat.FRICTION_CODES.index("payment_timeout")
 
@@ -141,7 +162,10 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
     o_device = np.concatenate([ord_device, ab_device[cx]])
     o_channel = np.concatenate([ord_channel, _channel_for(rng, ps, ab_p[cx], ab_device[cx])])
     paid = np.arange(n_all) < n_ord
-    items, disc, coupon, ship, pay, line_disc = _amounts(ctx, rng, lines, n_all, ctx.day_of(o_ts))
+    coupon_p = np.where(price_sensitive[o_person], PRICE_SENSITIVE_COUPON_P, COUPON_P)
+    items, disc, coupon, ship, pay, line_disc = _amounts(
+        ctx, rng, lines, n_all, ctx.day_of(o_ts), coupon_p
+    )
     fail_first = rng.random(n_all) < 0.05
     retry = fail_first * rng.integers(60, 600, n_all) * SEC
     paid_ts = o_ts + rng.integers(15, 180, n_all) * SEC + retry
@@ -180,6 +204,8 @@ def build_online(ctx: Ctx, ps: Persons, pur: Purchases) -> Online:
         ab_stage_checkout,
         ab_reason,
         ab_error,
+        ab_price_rise,
+        price_sensitive,
         remap,
         br_p,
         br_t,
@@ -361,6 +387,8 @@ def _events(
     ab_checkout,
     ab_reason,
     ab_error,
+    ab_price_rise,
+    price_sensitive,
     remap,
     br_p,
     br_t,
@@ -477,8 +505,10 @@ def _events(
     chan = np.where(rng.random(S) < 0.8, ps.acq_channel[person], rng.choice(5, S))
     chan = np.where(tablet_s, 4, chan)
     price = line_price[line]
-    price_hike = (reason[sess] == 0) & np.isin(block, [1, 3, 4])
-    price = np.round(np.where(price_hike, price * 1.22, price), 2)
+    # A price rise: the item was viewed at its list price and carted (and removed) at a higher one.
+    rise = np.concatenate([np.zeros(n_pu, bool), ab_price_rise, np.zeros(n_br, bool)])
+    price_hike = rise[sess] & np.isin(block, [3, 4])
+    price = np.round(np.where(price_hike, price * PRICE_RISE, price), 2)
     basket_val = group_sum(sess, np.where(block == 3, price * line_qty[line], 0.0), S)
     order_pay = np.zeros(S)
     order_pay[sess_order >= 0] = o.pay[sess_order[sess_order >= 0]]
@@ -547,6 +577,11 @@ def _events(
         "person_id": ps.person_id[ab_p],
         "stage": np.where(ab_checkout, "checkout_start", "add_cart").astype(object),
         "reason": np.array(REASONS, dtype=object)[ab_reason],
+        # how a price abandonment shows: price_rise (in the session) or price_sensitive (history)
+        "price_cue": np.where(
+            ab_reason == 0, np.where(ab_price_rise, "price_rise", "price_sensitive"), None
+        ).astype(object),
+        "is_price_sensitive": price_sensitive[ab_p],
         "sku": cl.code[line_sku[line_first[ab_s]]],
         "session_start_ms": ab_t,
     }

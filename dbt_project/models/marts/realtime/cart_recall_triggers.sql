@@ -17,9 +17,14 @@
     cart whose sku equals the cart's sku, or a whole-cart pay (sku NULL) in the same session or
     whose order's lines (stg_shop__order_items, as last built) contain the sku.
 
-    trigger_reason: out_of_stock_alternative (the cart item was out of stock, on the cart event or
-    on another event of the session for that sku), checkout_friction
-    (the session hit an error_code), else cart_recommendation.
+    Session signals (cheap: all in the batch): has_out_of_stock (the cart item was out of stock, on
+    the cart event or on another event of the session for that sku), has_checkout_error (the
+    session hit an error_code), viewed_price_cny (lowest price of the sku on a view of the session
+    at or before the cart) against cart_price_cny. trigger_reason is the provisional reason from
+    the session alone, in the precedence of the brief's three: out_of_stock, friction, price (the
+    cart price above the viewed price), else unclassified. The daily mart
+    activation/conversion/cart_recalls takes the final reason (seed thresholds, the customer's
+    order history for price sensitivity) and the offer.
 
     customer_id: via int_identifiers_resolved (user_id, else device_id, else openid) as left by
     the last full build, NULL when unresolved or when identity was never built: the fast lane
@@ -156,6 +161,17 @@ out_of_stock_in_session as (
 
 ),
 
+viewed_prices as (
+
+    select c.event_id, min(v.price_cny) as viewed_price_cny
+    from carts as c
+    inner join batch as v
+        on v.session_id = c.session_id and v.sku = c.sku and v.event_at <= c.event_at
+    where v.event_type = 'view' and v.price_cny is not null
+    group by c.event_id
+
+),
+
 {%- if resolved_rel is not none %}
 
 resolved as (
@@ -181,14 +197,19 @@ triggers as (
         c.sku,
         c.category,
         c.event_at,
+        c.price_cny as cart_price_cny,
+        vp.viewed_price_cny,
+        (c.stock_status = 'out_of_stock' or oos.sku is not null) as has_out_of_stock,
+        (fs.session_id is not null) as has_checkout_error,
         case
-            when c.stock_status = 'out_of_stock' or oos.sku is not null
-                then 'out_of_stock_alternative'
-            when fs.session_id is not null then 'checkout_friction'
-            else 'cart_recommendation'
+            when c.stock_status = 'out_of_stock' or oos.sku is not null then 'out_of_stock'
+            when fs.session_id is not null then 'friction'
+            when c.price_cny > vp.viewed_price_cny then 'price'
+            else 'unclassified'
         end as trigger_reason,
         c._loaded_at
     from carts as c
+    left join viewed_prices as vp on vp.event_id = c.event_id
     left join friction_sessions as fs on fs.session_id = c.session_id
     left join out_of_stock_in_session as oos
         on oos.session_id = c.session_id and oos.sku = c.sku
@@ -211,6 +232,10 @@ select
     t.sku,
     t.category,
     t.event_at,
+    cast(t.cart_price_cny as decimal(18, 2)) as cart_price_cny,
+    cast(t.viewed_price_cny as decimal(18, 2)) as viewed_price_cny,
+    cast(coalesce(t.has_out_of_stock, false) as boolean) as has_out_of_stock,
+    cast(t.has_checkout_error as boolean) as has_checkout_error,
     t.trigger_reason,
     t._loaded_at,
     cast(current_timestamp as {{ dbt.type_timestamp() }}) as triggered_at

@@ -182,9 +182,14 @@ def served(pipeline_build, tmp_path_factory):
     serving_dir = root / "serving"
     report = publish_marts(warehouse, serving_dir)
     port = _free_port()
+    # Explicit paths: an in-process Dagster run (pipeline_build) leaves LAKEHOUSE_WAREHOUSE_PATH
+    # of its own warehouse in os.environ (dbt_assets.py), which must not leak into the server.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")},
         "LAKEHOUSE_DATA_DIR": str(root),
+        "LAKEHOUSE_WAREHOUSE_PATH": str(warehouse),
+        "LAKEHOUSE_SERVING_DIR": str(serving_dir),
+        "LAKEHOUSE_PII_KEY": os.environ["LAKEHOUSE_PII_KEY"],
         "LAKEHOUSE_DASHBOARD_PORT": str(port),
         "LAKEHOUSE_DASHBOARD_HOST": "127.0.0.1",
     }
@@ -483,14 +488,24 @@ def test_gmv_shares_add_up_to_one(served):
         assert total == pytest.approx(1.0, abs=1e-9), col
 
 
+OPEN_READ_ONLY = "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True)"
+
+
 def test_app_never_opens_the_live_warehouse(served):
     """A writer holding the warehouse (DuckDB then refuses every other process, even read-only)
     does not disturb the dashboard, nor does the warehouse file being gone."""
     before = _page(served)
     ok = {k for k, v in before.panels.items() if v["status"] == "ok"}
+    assert ok, "nothing to compare: no panel was ok before"
     writer = duckdb.connect(str(served["warehouse"]))
     try:
         writer.execute("create or replace table main.dashboard_probe as select 1 as x")
+        # The premise: while this writer is open, no other process can open the warehouse.
+        probe = subprocess.run(
+            [sys.executable, "-c", OPEN_READ_ONLY, str(served["warehouse"])],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert probe.returncode != 0 and "lock" in probe.stderr.lower(), probe.stderr
         during = _page(served)
     finally:
         writer.close()

@@ -1,8 +1,9 @@
-"""Dashboard panels on a tiny hand-made serving file: the marts of the parts still being built
-(experiments, KPIs, anomalies, LTV) read through the column mappings in panels.py and compared
-with Python recomputations; absent marts say "not built yet"; a mart whose columns do not match
-says so; no serving file at all says so. The browser test on a real build:
-tests/e2e/test_dashboard.py."""
+"""Dashboard panels on a tiny hand-made serving file: the marts of the other branches (KPIs,
+anomalies, retention, experiments, LTV), created with their REAL column names and types
+(tests/dashboard_marts.py, copied from those branches, not from the panels' mappings), read
+through panels.py and compared with Python recomputations; absent marts say "not built yet"; a
+mart whose columns do not match says so; no serving file at all says so. The browser test on a
+real build: tests/e2e/test_dashboard.py."""
 
 from __future__ import annotations
 
@@ -14,73 +15,25 @@ import pytest
 
 from orchestration.lib.dashboard import formatting
 from orchestration.lib.dashboard.app import render_page
-from orchestration.lib.dashboard.panels import (
-    EXPERIMENT_READOUT_COLUMNS,
-    EXPERIMENT_SRM_COLUMNS,
-    KPI_ANOMALY_COLUMNS,
-    KPI_DAILY_COLUMNS,
-    LTV_COLUMNS,
-    PANELS,
-)
+from orchestration.lib.dashboard.panels import KPI_DAILY_KPIS, PANELS, PANELS_BY_KEY
 from orchestration.lib.dashboard.reader import read_dashboard
-
-LAST = date(2026, 3, 31)
+from tests.dashboard_marts import (
+    LAST_KPI_DATE,
+    SRM_ROWS,
+    _anomaly_rows,
+    _kpi_rows,
+    _readout_rows,
+    _retention_rows,
+    create_other_marts,
+)
 
 
 @pytest.fixture
 def serving(tmp_path):
-    """A serving-like file with the other parts' marts under the names the mappings expect."""
+    """A serving-like file with the other branches' marts as they build them."""
     path = tmp_path / "marts.duckdb"
     con = duckdb.connect(str(path))
-    r, s, k, a, ltv = (
-        EXPERIMENT_READOUT_COLUMNS,
-        EXPERIMENT_SRM_COLUMNS,
-        KPI_DAILY_COLUMNS,
-        KPI_ANOMALY_COLUMNS,
-        LTV_COLUMNS,
-    )
-    con.execute(
-        f"create table experiment_readouts ({r['experiment_id']} varchar, {r['metric']} varchar, "
-        f"{r['variant']} varchar, {r['lift']} double, {r['ci_low']} double, {r['ci_high']} double, "
-        f"{r['p_value']} double, {r['prob_beat_control']} double)"
-    )
-    con.execute(
-        "insert into experiment_readouts values "
-        "('exp_a', 'cvr', 'treatment', 0.052, 0.011, 0.093, 0.0132, 0.991), "
-        "('exp_a', 'cvr', 'control', null, null, null, null, null), "
-        "('exp_b', 'aov', 'treatment', -0.01, -0.05, 0.03, 0.61, 0.31)"
-    )
-    con.execute(
-        f"create table experiment_srm_checks ({s['experiment_id']} varchar, "
-        f"{s['srm_p_value']} double, {s['has_srm']} boolean)"
-    )
-    con.execute(
-        "insert into experiment_srm_checks values ('exp_a', 0.4, false), ('exp_b', 1e-6, true)"
-    )
-    con.execute(
-        f"create table kpi_daily ({k['kpi_date']} date, {k['kpi']} varchar, {k['value']} double)"
-    )
-    for i in range(20):
-        con.execute(
-            "insert into kpi_daily values (?, 'ctr', ?), (?, 'gmv', ?)",
-            [LAST - timedelta(days=i), 0.01 * i, LAST - timedelta(days=i), 1000.0 + i],
-        )
-    con.execute(
-        f"create table kpi_anomalies ({a['anomaly_date']} date, {a['kpi']} varchar, "
-        f"{a['dimension']} varchar, {a['dimension_value']} varchar, {a['observed']} double, "
-        f"{a['expected']} double)"
-    )
-    con.execute(
-        "insert into kpi_anomalies values ('2026-03-20', 'ctr', 'item', 'sku_42', 0.002, 0.04), "
-        "('2026-03-25', 'gmv', 'channel', 'app', 1500, 1000)"
-    )
-    con.execute(
-        f"create table customer_ltv ({ltv['customer_id']} varchar, {ltv['p_alive']} double, "
-        f"{ltv['predicted_value_cny']} decimal(18, 2))"
-    )
-    con.execute(
-        "insert into customer_ltv values ('c1', 0.9, 100.50), ('c2', 0.5, 20.25), ('c3', 0.2, 1)"
-    )
+    create_other_marts(con, customer_ids=["c1", "c2", "c3"])
     # customer_rfm with too few columns: the segments panel must say it cannot read it.
     con.execute(
         "create table customer_rfm (customer_id varchar, rfm_segment_code varchar, "
@@ -98,37 +51,66 @@ def _panel(snapshot, key):
     return next(p for p in snapshot.panels if p.panel.key == key)
 
 
-def test_experiments_panel_reads_the_mapped_columns_and_joins_srm(serving):
+def test_experiments_panel_reads_the_real_columns_and_joins_srm(serving):
     result = _panel(read_dashboard(serving), "experiments")
     assert result.status == "ok", result.message
     got = {r["row_key"]: r for r in result.rows}
-    assert list(got) == [
-        "exp_a / cvr / control",
-        "exp_a / cvr / treatment",
-        "exp_b / aov / treatment",
-    ]
-    assert got["exp_a / cvr / treatment"]["lift"] == 0.052
-    assert got["exp_a / cvr / treatment"]["prob_beat_control"] == 0.991
-    assert got["exp_a / cvr / treatment"]["has_srm"] is False
-    assert got["exp_b / aov / treatment"]["has_srm"] is True
-    assert got["exp_b / aov / treatment"]["srm_p_value"] == 1e-6
+    readouts = _readout_rows()
+    assert list(got) == sorted(f"{r[0]} / {r[1]} / {r[2]}" for r in readouts)
+    srm = {r[0]: r for r in SRM_ROWS}
+    for r in readouts:
+        shown = got[f"{r[0]} / {r[1]} / {r[2]}"]
+        assert shown["lift"] == pytest.approx((r[7] - r[6]) / r[6])  # relative lift
+        assert shown["absolute_lift"] == pytest.approx(r[7] - r[6])
+        assert (shown["ci_low"], shown["ci_high"]) == (r[11], r[12])
+        assert shown["p_value"] == r[14] and shown["cuped_p_value"] == r[23]
+        assert shown["prob_beat_control"] == r[17]
+        assert (shown["units_control"], shown["units_variant"]) == (r[4], r[5])
+        assert shown["has_srm"] is srm[r[0]][9] and shown["srm_p_value"] == srm[r[0]][7]
+    assert got["exp_srm / conversion_rate / treatment"]["has_srm"] is True
 
 
-def test_kpi_panel_shows_the_last_14_days(serving):
+def test_kpi_panel_shows_the_overall_kpis_of_the_last_14_days(serving):
     result = _panel(read_dashboard(serving), "kpis")
     assert result.status == "ok", result.message
-    dates = {r["kpi_date"] for r in result.rows}
-    assert dates == {LAST - timedelta(days=i) for i in range(14)}
-    gmv = {r["kpi_date"]: r["value"] for r in result.rows if r["kpi"] == "gmv"}
-    assert gmv[LAST] == 1000.0 and gmv[LAST - timedelta(days=13)] == 1013.0
+    days = [LAST_KPI_DATE - timedelta(days=i) for i in range(14)]
+    assert [r["row_key"] for r in result.rows] == [d.isoformat() for d in days]
+    overall = {(r[0], r[1]): r[4] for r in _kpi_rows() if r[2] == "overall"}
+    for row in result.rows:
+        d = next(x for x in days if x.isoformat() == row["row_key"])
+        for code, *_ in KPI_DAILY_KPIS:
+            assert row[code] == overall[(d, code)], (d, code)
+    assert result.rows[3]["cvr"] is None  # no value that day: blank, not a channel's value
 
 
-def test_anomaly_panel_deviation_is_observed_over_expected(serving):
+def test_anomaly_panel_lists_flagged_rows_with_deviation_and_drilldown(serving):
     result = _panel(read_dashboard(serving), "anomalies")
     assert result.status == "ok", result.message
-    first, second = result.rows  # newest first
-    assert first["dimension_value"] == "app" and first["deviation"] == pytest.approx(0.5)
-    assert second["dimension_value"] == "sku_42" and second["deviation"] == pytest.approx(-0.95)
+    flagged = sorted(
+        (r for r in _anomaly_rows() if r[10]), key=lambda r: (-r[0].toordinal(), r[1], r[2], r[3])
+    )
+    assert [r["row_key"] for r in result.rows] == [
+        f"{r[0].isoformat()} / {r[1]} / {r[2]} / {r[3]}" for r in flagged
+    ]
+    for shown, r in zip(result.rows, flagged, strict=True):
+        assert (shown["observed"], shown["expected"], shown["z_score"]) == (r[4], r[5], r[7])
+        if r[5]:
+            assert shown["deviation"] == pytest.approx(r[4] / r[5] - 1)
+        else:
+            assert shown["deviation"] is None
+        assert shown["drilldown"] == (f"{r[11]}: {r[12]}" if r[11] else None)
+
+
+def test_retention_panel_shows_all_channels_per_cohort_week(serving):
+    result = _panel(read_dashboard(serving), "retention")
+    assert result.status == "ok", result.message
+    rows = sorted((r for r in _retention_rows() if r[1] == "all"), key=lambda r: r[0])[::-1]
+    assert [r["row_key"] for r in result.rows] == [r[0].isoformat() for r in rows]
+    for shown, r in zip(result.rows, rows, strict=True):
+        assert shown["customers"] == r[2]
+        assert (shown["retention_7d_rate"], shown["retention_30d_rate"]) == (r[5], r[8])
+        assert shown["retention_90d_rate"] == r[11]
+    assert result.rows[0]["retention_90d_rate"] is None  # the newest cohort: not observable yet
 
 
 def test_ltv_panel_aggregates_per_segment(serving):
@@ -136,9 +118,18 @@ def test_ltv_panel_aggregates_per_segment(serving):
     assert result.status == "ok", result.message
     got = {r["row_key"]: r for r in result.rows}
     assert got["vip"]["customers"] == 2
-    assert float(got["vip"]["predicted_value_cny"]) == pytest.approx(120.75)
-    assert got["vip"]["avg_p_alive"] == pytest.approx(0.7)
-    assert float(got["lost"]["avg_predicted_value_cny"]) == pytest.approx(1.0)
+    # c1, c2: predicted 0.00 and 12.34, p_alive 0.05 and 0.15 (tests/dashboard_marts.py).
+    assert float(got["vip"]["predicted_value_cny"]) == pytest.approx(12.34)
+    assert got["vip"]["avg_p_alive"] == pytest.approx(0.1)
+    assert float(got["lost"]["avg_predicted_value_cny"]) == pytest.approx(24.68)
+
+
+def test_every_other_branch_panel_is_ok_on_the_real_schemas(serving):
+    snapshot = read_dashboard(serving)
+    for key in ("kpis", "anomalies", "retention", "experiments", "ltv"):
+        result = _panel(snapshot, key)
+        assert result.status == "ok" and result.rows, (key, result.message)
+        assert set(PANELS_BY_KEY[key].tables) <= snapshot.tables
 
 
 def test_absent_marts_say_not_built_and_bad_columns_say_cannot_read(serving):
@@ -176,6 +167,8 @@ def test_no_serving_file_is_said_on_every_panel(tmp_path):
         (-0.0123, "signed_pct", "-1.2 %"),
         (0.05, "signed_pct", "+5.0 %"),
         (0.000049, "prob", "0.0000"),
+        (-0.0021, "number", "-0.0021"),
+        (150432.5, "number", "150,432.5000"),
         (12345, "int", "12,345"),
         (True, "bool", "yes 是"),
         (date(2026, 3, 1), "date", "2026-03-01"),
@@ -183,7 +176,7 @@ def test_no_serving_file_is_said_on_every_panel(tmp_path):
 )
 def test_formatting(value, kind, shown):
     assert formatting.display(value, kind) == shown
-    if kind in ("cny", "pct", "signed_pct", "prob", "int") and value is not None:
+    if kind in ("cny", "pct", "signed_pct", "prob", "int", "number") and value is not None:
         back = formatting.parse_display(shown, kind)
         places = formatting.DISPLAY_DECIMALS[kind] + (2 if kind.endswith("pct") else 0)
         assert back == pytest.approx(value, abs=0.5 * 10**-places)

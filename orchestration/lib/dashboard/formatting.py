@@ -1,7 +1,8 @@
 """How a value is shown (``display``) and carried raw in the DOM (``raw``) for each column kind.
 
 Money: thousands separators, 2 decimals, the unit (CNY / 元) is in the column label. Shares and
-rates: percent with 1 decimal. p-values: 4 decimals. The browser test parses the shown text back
+rates: percent with 1 decimal. p-values and ``number`` (values in a KPI's or metric's own unit,
+rates or CNY): 4 decimals. The browser test parses the shown text back
 (``parse_display``) and compares it with the marts at the shown precision.
 """
 
@@ -11,7 +12,15 @@ import datetime as dt
 from decimal import Decimal
 
 # Decimal places shown per kind; the browser test compares at half a unit of the last place.
-DISPLAY_DECIMALS = {"int": 0, "cny": 2, "pct": 1, "signed_pct": 1, "prob": 4, "decimal": 2}
+DISPLAY_DECIMALS = {
+    "int": 0,
+    "cny": 2,
+    "pct": 1,
+    "signed_pct": 1,
+    "prob": 4,
+    "decimal": 2,
+    "number": 4,
+}
 MISSING = "–"
 
 
@@ -45,6 +54,8 @@ def display(value: object, kind: str) -> str:
         return f"{float(value) * 100:+.1f} %"
     if kind == "prob":
         return f"{float(value):.4f}"
+    if kind == "number":
+        return f"{float(value):,.4f}"
     return str(value)
 
 

@@ -12,7 +12,8 @@ The SQL runs on the hardened read-only serving connection (DuckDB, main schema o
 
 Column names of marts built by other parts (experiments, KPIs, anomalies, LTV) are mapped in one
 place each: ``EXPERIMENT_READOUT_COLUMNS``, ``EXPERIMENT_SRM_COLUMNS``, ``KPI_DAILY_COLUMNS``,
-``KPI_ANOMALY_COLUMNS``, ``LTV_COLUMNS`` (dashboard name -> mart column).
+``KPI_ANOMALY_COLUMNS``, ``RETENTION_COLUMNS``, ``LTV_COLUMNS`` (dashboard name -> mart column);
+the KPIs shown and their units in ``KPI_DAILY_KPIS``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Value kinds: how a cell is formatted (formatting.py) and compared by the browser test.
-KINDS = ("text", "date", "int", "cny", "pct", "signed_pct", "prob", "decimal", "bool")
+KINDS = (
+    "text",
+    "date",
+    "int",
+    "cny",
+    "pct",
+    "signed_pct",
+    "prob",
+    "decimal",
+    "number",
+    "bool",
+)
 
 
 @dataclass(frozen=True)
@@ -59,43 +71,92 @@ def _select(mapping: dict[str, str], alias: str) -> str:
 COUNTED_ORDER = "status = 'paid' and not is_fully_refunded"
 
 # ---- marts of other parts of issue 11 / 10: the column names, in one place each ------------------
-# marts.experiment_readouts: one row per experiment x metric x variant (control included).
+# Checked against the branches that build them (branch `experiments`:
+# models/marts/measurement/experiments/_experiments__models.yml and experiment_readouts.py; branch
+# `kpis`: models/marts/measurement/_measurement__models.yml; branch `ltv`:
+# models/marts/ltv/_ltv__models.yml). Dashboard name -> mart column.
+
+# marts.experiment_readouts: one row per experiment x metric x treatment variant (against the
+# control; no row for the control itself). ci_low / ci_high bound the ABSOLUTE lift
+# (variant - control, in the metric's unit); relative_lift = absolute_lift / mean_control.
 EXPERIMENT_READOUT_COLUMNS = {
     "experiment_id": "experiment_id",
     "metric": "metric",
     "variant": "variant",
-    "lift": "lift",
+    "control_variant": "control_variant",
+    "units_variant": "units_variant",
+    "units_control": "units_control",
+    "mean_control": "mean_control",
+    "mean_variant": "mean_variant",
+    "lift": "relative_lift",
+    "absolute_lift": "absolute_lift",
     "ci_low": "ci_low",
     "ci_high": "ci_high",
     "p_value": "p_value",
-    "prob_beat_control": "prob_beat_control",
+    "prob_beat_control": "probability_to_beat_control",
+    "cuped_p_value": "cuped_p_value",
 }
-# marts.experiment_srm_checks: one row per experiment.
+# marts.experiment_srm_checks: one row per experiment (chi-square against the designed split).
 EXPERIMENT_SRM_COLUMNS = {
     "experiment_id": "experiment_id",
     "srm_p_value": "p_value",
-    "has_srm": "has_srm",
+    "has_srm": "is_srm_flagged",
 }
-# marts.kpi_daily: one row per date x KPI (all channels / platforms / segments = 'all').
+# marts.kpi_daily: long format, one row per local date x kpi x dimension x dimension_value; the
+# whole-business row has dimension 'overall' and dimension_value 'all'.
 KPI_DAILY_COLUMNS = {
     "kpi_date": "kpi_date",
     "kpi": "kpi",
+    "dimension": "dimension",
+    "dimension_value": "dimension_value",
     "value": "value",
 }
-# marts.kpi_anomalies: one row per flagged date x KPI x drill-down slice.
+KPI_OVERALL = ("overall", "all")  # (dimension, dimension_value) of the whole-business rows
+# The KPIs shown (kpi_daily.kpi codes, in this order) with their unit: each becomes a column.
+KPI_DAILY_KPIS: tuple[tuple[str, str, str, str], ...] = (
+    # (kpi code, label en, label zh, kind)
+    ("gmv_cny", "GMV (CNY)", "GMV 元", "cny"),
+    ("orders", "Orders", "订单数", "int"),
+    ("aov_cny", "AOV (CNY)", "客单价 元", "cny"),
+    ("cvr", "CVR", "转化率", "pct"),
+    ("ctr", "Rec. CTR", "推荐点击率", "pct"),
+    ("rec_gmv_share", "GMV share from recs", "推荐GMV占比", "pct"),
+    ("repurchase_rate", "Repurchase rate", "复购率", "pct"),
+    ("new_customers", "New customers", "新客数", "int"),
+    ("ad_spend_cny", "Ad spend (CNY)", "广告花费 元", "cny"),
+    ("acquisition_cost_net_cny", "Acq. cost net of 1st-order profit (CNY)", "净获客成本 元", "cny"),
+    ("nps", "NPS", "净推荐值", "decimal"),
+)
+# marts.kpi_anomalies: one row per kpi_daily row with a full seasonal baseline (flagged or not);
+# a flagged row names the drill-down slice of the same KPI and day that moved most.
 KPI_ANOMALY_COLUMNS = {
-    "anomaly_date": "anomaly_date",
+    "anomaly_date": "kpi_date",
     "kpi": "kpi",
     "dimension": "dimension",
     "dimension_value": "dimension_value",
-    "observed": "observed_value",
-    "expected": "expected_value",
+    "observed": "value",
+    "expected": "baseline",
+    "z_score": "z_score",
+    "is_anomaly": "is_anomaly",
+    "drilldown_dimension": "drilldown_dimension",
+    "drilldown_value": "drilldown_value",
+    "drilldown_z_score": "drilldown_z_score",
 }
-# marts.customer_ltv: one row per customer.
+# marts.retention_cohorts: one row per cohort week x acquisition channel ('all' = every channel).
+RETENTION_COLUMNS = {
+    "cohort_week_date": "cohort_week_date",
+    "acquisition_channel": "acquisition_channel",
+    "customers": "customers",
+    "retention_7d_rate": "retention_7d_rate",
+    "retention_30d_rate": "retention_30d_rate",
+    "retention_90d_rate": "retention_90d_rate",
+}
+RETENTION_ALL_CHANNELS = "all"
+# marts.customer_ltv: one row per customer with a counted purchase.
 LTV_COLUMNS = {
     "customer_id": "customer_id",
     "p_alive": "p_alive",
-    "predicted_value_cny": "predicted_1y_value_cny",
+    "predicted_value_cny": "predicted_value_1y_cny",
 }
 
 
@@ -123,12 +184,25 @@ def _experiments_sql() -> str:
 
 
 def _kpi_sql() -> str:
+    dimension, value = KPI_OVERALL
+    pivot = ",\n        ".join(
+        f"max(value) filter (where kpi = '{code}') as {code}" for code, *_ in KPI_DAILY_KPIS
+    )
     return f"""
-    with k as (select {_select(KPI_DAILY_COLUMNS, "d")} from kpi_daily as d)
-    select kpi_date || ' / ' || kpi as row_key, kpi_date, kpi, value
-    from k
-    where kpi_date > (select max(kpi_date) from k) - interval 14 day
-    order by kpi, kpi_date
+    with k as (
+        select {_select(KPI_DAILY_COLUMNS, "d")}
+        from kpi_daily as d
+    ),
+    overall as (
+        select * from k where dimension = '{dimension}' and dimension_value = '{value}'
+    )
+    select
+        cast(kpi_date as varchar) as row_key,
+        {pivot}
+    from overall
+    where kpi_date > (select max(kpi_date) from overall) - interval 14 day
+    group by kpi_date
+    order by row_key desc
     """
 
 
@@ -138,9 +212,27 @@ def _anomaly_sql() -> str:
     select
         anomaly_date || ' / ' || kpi || ' / ' || dimension || ' / ' || dimension_value as row_key,
         anomaly_date, kpi, dimension, dimension_value, observed, expected,
-        observed / nullif(expected, 0) - 1 as deviation
+        observed / nullif(expected, 0) - 1 as deviation,
+        z_score,
+        drilldown_dimension || ': ' || drilldown_value as drilldown
     from a
+    where is_anomaly
     order by anomaly_date desc, kpi, dimension, dimension_value
+    """
+
+
+def _retention_sql() -> str:
+    return f"""
+    with c as (select {_select(RETENTION_COLUMNS, "r")} from retention_cohorts as r)
+    select
+        cast(cohort_week_date as varchar) as row_key,
+        customers,
+        retention_7d_rate,
+        retention_30d_rate,
+        retention_90d_rate
+    from c
+    where acquisition_channel = '{RETENTION_ALL_CHANNELS}'
+    order by row_key desc
     """
 
 
@@ -418,13 +510,18 @@ PANELS: tuple[Panel, ...] = (
         title_en="Daily KPIs, last 14 days",
         title_zh="每日核心指标（近14天）",
         tables=("kpi_daily",),
-        description="CTR, CVR, AOV, GMV, repurchase, retention, NPS ... per day (marts.kpi_daily).",
+        description=(
+            "Whole-business KPIs per local date (marts.kpi_daily, dimension 'overall'): GMV, "
+            "orders, AOV, conversion rate of sessions, recommendation click-through rate, share "
+            "of GMV from recommendations, repurchase rate, new customers, ad spend, acquisition "
+            "cost net of first-order profit, NPS (promoters - detractors per 100 respondents). "
+            "A blank cell: no base that day."
+        ),
         row_key="row_key",
         sql=_kpi_sql(),
         columns=(
-            Column("kpi", "KPI", "指标"),
-            Column("kpi_date", "Date", "日期", "date"),
-            Column("value", "Value", "数值", "decimal"),
+            Column("row_key", "Date", "日期", "date"),
+            *(Column(code, en, zh, kind) for code, en, zh, kind in KPI_DAILY_KPIS),
         ),
     ),
     Panel(
@@ -433,19 +530,43 @@ PANELS: tuple[Panel, ...] = (
         title_zh="指标异常",
         tables=("kpi_anomalies",),
         description=(
-            "KPI values outside their seasonality-aware baseline, with the channel / item / "
-            "segment that moved (marts.kpi_anomalies)."
+            "Flagged KPI values: outside their seasonality-aware baseline (median of the same "
+            "weekday in the previous weeks) by at least the z threshold. Deviation = observed / "
+            "baseline - 1; drill-down = the channel / platform / slot / item / segment of the "
+            "same KPI and day that moved most (marts.kpi_anomalies)."
         ),
         row_key="row_key",
         sql=_anomaly_sql(),
         columns=(
             Column("anomaly_date", "Date", "日期", "date"),
             Column("kpi", "KPI", "指标"),
-            Column("dimension", "Drill-down", "维度"),
+            Column("dimension", "Dimension", "维度"),
             Column("dimension_value", "Slice", "取值"),
-            Column("observed", "Observed", "实际值", "decimal"),
-            Column("expected", "Expected", "基线", "decimal"),
+            Column("observed", "Observed", "实际值", "number"),
+            Column("expected", "Baseline", "基线", "number"),
             Column("deviation", "Deviation", "偏离", "signed_pct"),
+            Column("z_score", "z-score", "z 值", "decimal"),
+            Column("drilldown", "Moved most", "主要变动来源"),
+        ),
+    ),
+    Panel(
+        key="retention",
+        title_en="Retention by acquisition cohort week",
+        title_zh="按首购周的留存率",
+        tables=("retention_cohorts",),
+        description=(
+            "Customers whose first counted order fell in the week, and the share who ordered "
+            "again within 7 / 30 / 90 days (of those observable that long; blank = not yet "
+            "observable). All acquisition channels (marts.retention_cohorts)."
+        ),
+        row_key="row_key",
+        sql=_retention_sql(),
+        columns=(
+            Column("row_key", "Cohort week", "首购周", "date"),
+            Column("customers", "New buyers", "首购人数", "int"),
+            Column("retention_7d_rate", "Retained 7 days", "7日留存", "pct"),
+            Column("retention_30d_rate", "Retained 30 days", "30日留存", "pct", bar=True),
+            Column("retention_90d_rate", "Retained 90 days", "90日留存", "pct"),
         ),
     ),
     Panel(
@@ -454,20 +575,28 @@ PANELS: tuple[Panel, ...] = (
         title_zh="A/B 实验",
         tables=("experiment_readouts", "experiment_srm_checks"),
         description=(
-            "Per experiment, metric and variant: relative lift over control with its confidence "
-            "interval, p-value, Bayesian probability to beat control, and the sample-ratio-"
-            "mismatch check (an SRM makes the readout untrustworthy)."
+            "Per experiment, metric and treatment variant against control: means, relative lift, "
+            "absolute lift with its confidence interval (in the metric's unit: a rate, or CNY "
+            "per unit), p-value (plain and after CUPED), Bayesian probability to beat control, "
+            "and the sample-ratio-mismatch check (an SRM makes the readout untrustworthy)."
         ),
         row_key="row_key",
         sql=_experiments_sql(),
         columns=(
             Column("experiment_id", "Experiment", "实验"),
             Column("metric", "Metric", "指标"),
-            Column("variant", "Variant", "组别"),
-            Column("lift", "Lift", "提升", "signed_pct"),
-            Column("ci_low", "CI low", "置信下限", "signed_pct"),
-            Column("ci_high", "CI high", "置信上限", "signed_pct"),
+            Column("variant", "Variant", "实验组"),
+            Column("control_variant", "Control", "对照组"),
+            Column("units_variant", "Units (variant)", "实验组样本", "int"),
+            Column("units_control", "Units (control)", "对照组样本", "int"),
+            Column("mean_variant", "Mean (variant)", "实验组均值", "number"),
+            Column("mean_control", "Mean (control)", "对照组均值", "number"),
+            Column("lift", "Relative lift", "相对提升", "signed_pct"),
+            Column("absolute_lift", "Absolute lift", "绝对提升", "number"),
+            Column("ci_low", "CI low (abs.)", "置信下限", "number"),
+            Column("ci_high", "CI high (abs.)", "置信上限", "number"),
             Column("p_value", "p-value", "p 值", "prob"),
+            Column("cuped_p_value", "p-value CUPED", "CUPED p 值", "prob"),
             Column("prob_beat_control", "P(beat control)", "胜出概率", "pct", bar=True),
             Column("has_srm", "SRM", "样本比例失衡", "bool"),
             Column("srm_p_value", "SRM p-value", "SRM p 值", "prob"),

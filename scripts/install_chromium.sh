@@ -23,7 +23,10 @@ fi
 echo "installing ${packages[*]} (apt-get) ..."
 export DEBIAN_FRONTEND=noninteractive
 # -o DPkg::Lock::Timeout: wait for another apt/dpkg process instead of failing on its lock.
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+# An unreachable third-party source must not stop us: apt-get install below fails loudly if the
+# Debian packages themselves cannot be fetched.
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq \
+    || echo "install_chromium.sh: apt-get update reported errors; trying the install anyway" >&2
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 test -x "$CHROMIUM_PATH"
 echo "ready: $("$CHROMIUM_PATH" --version 2>/dev/null)"

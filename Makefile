@@ -15,12 +15,17 @@ SCALE ?= s
 
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install run test dev bench lint fmt docs clean erase
+# The dashboard (make dashboard): loopback only by default.
+DASHBOARD_PORT ?= 8050
+DASHBOARD_HOST ?= 127.0.0.1
+
+.PHONY: help install run test dev dashboard browser bench lint fmt docs clean erase
 
 help:
 	@echo "make run    set up, generate demo data, materialise every asset, print a summary"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make dev    dagster dev on the same assets (UI on http://localhost:3000)"
+	@echo "make dashboard  the marketers' dashboard on the serving copy (http://127.0.0.1:$(DASHBOARD_PORT))"
 	@echo "make bench  SCALE=xs|s|m|l benchmark;  make lint / fmt / docs / clean"
 
 $(STAMP): pyproject.toml
@@ -35,12 +40,20 @@ run: install
 	$(BIN)/python -m orchestration.cli generate --customers $(CUSTOMERS) --days $(DAYS) --start $(START) --seed $(SEED) --dirt-rate $(DIRT)
 	$(BIN)/python -m orchestration.cli materialize
 
-test: install
+# Headless Chromium for the dashboard's browser test (Debian package; does nothing when present).
+browser:
+	bash scripts/install_chromium.sh
+
+test: install browser
 	$(BIN)/python -m pytest
 
 dev: install
 	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/
 	$(BIN)/dagster dev -m orchestration.definitions
+
+# Serves the published copy (data/serving/marts.duckdb; `make run` publishes it), never the warehouse.
+dashboard: install
+	LAKEHOUSE_DASHBOARD_PORT=$(DASHBOARD_PORT) LAKEHOUSE_DASHBOARD_HOST=$(DASHBOARD_HOST) $(BIN)/python -m orchestration.lib.dashboard
 
 bench: install
 	$(BIN)/python -m orchestration.lib.bench --scale $(SCALE)

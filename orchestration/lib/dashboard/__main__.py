@@ -1,0 +1,3 @@
+from orchestration.lib.dashboard.app import main
+
+main()

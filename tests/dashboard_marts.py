@@ -1,6 +1,6 @@
-"""The marts other branches of issues 10/11 add, as the dashboard finds them in the serving copy.
+"""Hand-made KPI, anomaly, retention, experiment and LTV marts with the edges the panels must handle.
 
-Column names and types are copied by hand from the branches that build them, NOT derived from the
+Column names and types are copied by hand from the models that build them, NOT derived from the
 mappings in orchestration/lib/dashboard/panels.py, so a mapping that names a column the real mart
 lacks fails the dashboard tests:
 

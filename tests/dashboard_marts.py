@@ -1,14 +1,14 @@
-"""Hand-made KPI, anomaly, retention, experiment and LTV marts with the edges the panels must handle.
+"""Hand-made KPI, anomaly, retention, experiment and LTV marts, with the edges panels must handle.
 
 Column names and types are copied by hand from the models that build them, NOT derived from the
 mappings in orchestration/lib/dashboard/panels.py, so a mapping that names a column the real mart
 lacks fails the dashboard tests:
 
-* branch ``kpis``: dbt_project/models/marts/measurement/{kpi_daily,kpi_anomalies,
+* dbt_project/models/marts/measurement/{kpi_daily,kpi_anomalies,
   retention_cohorts}.sql and _measurement__models.yml;
-* branch ``experiments``: dbt_project/models/marts/measurement/experiments/
+* dbt_project/models/marts/measurement/experiments/
   experiment_readouts.py (COLUMNS) and experiment_srm_checks.py (schema);
-* branch ``ltv``: dbt_project/models/marts/ltv/_ltv__models.yml (customer_ltv contract).
+* dbt_project/models/marts/ltv/_ltv__models.yml (customer_ltv contract).
 
 The rows are small and hand-made, with the edges the panels must handle: non-overall KPI rows
 (not shown), a KPI with no value on a day, unflagged anomaly rows (not shown), a flagged row

@@ -72,6 +72,9 @@ PATH_LOG_TABLES = {
     "marts.identity_change_log",
     "intermediate.int_identity_mapping_history",
     "marts.cart_recall_triggers",
+    # one row per trigger above (its history is the path's); the carts being recalled now are
+    # compared in test_carts_in_the_recall_window_are_identical
+    "marts.cart_recalls",
 }
 DATE_TOKEN = re.compile(r"_(\d{8})")
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -401,6 +404,32 @@ def test_state_history_is_identical_before_the_recompute_window(builds):
     diff = _state_diff(builds, first_common)
     print(f"\ncustomer_state_daily since {first_common}: {diff}")
     assert diff == {"only_in_a": 0, "only_in_b": 0}
+
+
+@pytest.mark.slow
+def test_carts_in_the_recall_window_are_identical(builds):
+    """cart_recalls keeps every trigger of the path log; the carts recalled on the as-of date
+    (is_in_recall_window) must not depend on how the data arrived."""
+    conn = duckdb.connect()
+    try:
+        for cat in ("a", "b"):
+            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+            _canon_map(conn, cat)
+        cols = [c for c in _columns(conn, "a", "marts.cart_recalls") if c not in EXCLUDED_COLUMNS]
+        floats = _float_columns(conn, "a", "marts.cart_recalls")
+        q = {
+            cat: f"select * from ({_projection(cat, 'marts.cart_recalls', cols, True, floats)}) "
+            "where is_in_recall_window"
+            for cat in ("a", "b")
+        }
+        rows = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
+        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
+        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+    finally:
+        conn.close()
+    print(f"\ncarts in the recall window: {rows}")
+    assert rows > 0
+    assert (only_a, only_b) == (0, 0)
 
 
 @pytest.mark.slow

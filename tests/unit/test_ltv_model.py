@@ -166,3 +166,26 @@ def test_too_few_repeat_customers_is_not_fitted():
     d = _small_world(100)
     d = d.assign(frequency=0, recency=0)
     assert score_customers(d, horizons={"e30": 30}, value_horizon=365) is None
+
+
+def test_a_degenerate_fit_is_not_used():
+    """`make bench SCALE=xs` (300 customers x 30 days): 33 of 98 customers repeat, the MAP fit
+    runs r and alpha off to infinity and the library's expected purchases are NaN for everyone.
+    Such a fit is dropped like an unidentified one, never written as NULL predictions."""
+    raw = pd.read_csv(
+        Path(__file__).parents[1] / "fixtures" / "ltv" / "degenerate_short_window.csv"
+    )
+    d = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in range(len(raw))],
+            "frequency": raw["frequency"],
+            "recency": raw["recency_days"],
+            "T": raw["t_days"],
+            "spend_purchases": raw["purchase_days"],
+            "monetary_value": (raw["net_spend_cny"] / raw["purchase_days"]).round(6),
+        }
+    )
+    assert int((d["frequency"] > 0).sum()) >= 20  # enough repeat customers: not that guard
+    bg = parameters(fit_bgnbd(d), ("r", "alpha", "a", "b"))
+    assert bg["r"] > 1e6, bg  # the degenerate fit this test is about
+    assert score_customers(d, horizons={"e30": 30}, value_horizon=365) is None

@@ -186,6 +186,12 @@ def score_customers(
     expected_value_purchases = _values(bg.expected_purchases(rfm, future_t=value_horizon))
     out["expected_purchases_value_horizon"] = expected_value_purchases
     out["predicted_value"] = expected_value_purchases * spend
+    predicted = out[["p_alive", *horizons, "expected_spend_per_purchase", "predicted_value"]]
+    if not np.isfinite(predicted.to_numpy(dtype=float)).all():
+        # A degenerate MAP fit (e.g. r and alpha running off to infinity on a few weeks of
+        # data) whose predictions are NaN: no fit, as when the model cannot be identified.
+        log.warning("LTV: the fit gives non-finite predictions (BG/NBD %s): no fit", bg_params)
+        return None
     t3 = time.perf_counter()
 
     if simulations > 0:

@@ -8,17 +8,13 @@ The state after each build is read into plain rows; the warehouse stays for furt
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.lib.landing import land_inbox
-from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START, SEED = 1500, 60, date(2026, 3, 1), 11
 ACTIVATION_D1 = START + timedelta(days=DAYS - 3)
@@ -40,11 +36,7 @@ def rows(db: Path, sql: str) -> list[dict]:
 
 def _build(proj: Path, db: Path, monkeypatch, as_of: date) -> None:
     monkeypatch.setenv("LAKEHOUSE_AS_OF_DATE", as_of.isoformat())
-    run = _dbt(
-        proj, db, "build", "--select", SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    build(proj, db, SELECT)
 
 
 def _state(db: Path, as_of: date) -> dict:
@@ -58,18 +50,7 @@ def _state(db: Path, as_of: date) -> dict:
 
 
 def build_activation_world(tmp: Path) -> dict:
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", str(SEED),
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=SEED)
     with pytest.MonkeyPatch.context() as mp:
         _build(proj, db, mp, ACTIVATION_D1)
         first = _state(db, ACTIVATION_D1)

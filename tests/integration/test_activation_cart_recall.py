@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, timedelta
 from decimal import Decimal
@@ -38,9 +36,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from orchestration.lib.landing import land_inbox
 from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START, SEED = 1200, 75, date(2026, 3, 1), 23
 # The production window is the as-of day; two weeks here give the alternatives and the audience
@@ -81,24 +78,17 @@ def _set_recall_window(seeds, days: int) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cart_recall")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", str(SEED),
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=SEED)
     _set_recall_window(tmp / "seeds", RECALL_WINDOW_DAYS)
-    run = _dbt(
-        proj, db, "build", "--select", SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious", "--vars", f"{{incremental_lookback_days: {DAYS + 30}}}",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    build(
+        proj,
+        db,
+        SELECT,
+        extra=(
+            "--vars",
+            f"{{incremental_lookback_days: {DAYS + 30}}}",
+        ),
+    )
     con = duckdb.connect(str(db), read_only=True)
     truth = inbox / "_truth" / "abandonments.parquet"
     try:

@@ -18,8 +18,6 @@ Run: ``.venv/bin/python -m pytest tests/integration/test_activation_recommendati
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,9 +25,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.lib.landing import land_inbox
-from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START = 1200, 75, date(2026, 3, 1)
 SELECT = ["+path:models/marts/activation/recommendations", "+audience_members"]
@@ -63,18 +59,7 @@ def _write_csv(path, rows: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("activation_recommendations")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", "7",
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=7)
     seeds = tmp / "seeds"
     thresholds = _read_csv(seeds / "association_rule_thresholds.csv")
     for r in thresholds:
@@ -85,11 +70,7 @@ def world(tmp_path_factory):
     for r in params:
         r["value"] = PARAMETERS.get(r["parameter"], r["value"])
     _write_csv(seeds / "recommendation_parameters.csv", params)
-    run = _dbt(
-        proj, db, "build", "--select", *SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    build(proj, db, *SELECT)
     seed = {name: _read_csv(seeds / f"{name}.csv") for name in (
         "association_rule_thresholds", "recommendation_parameters", "complementary_categories",
         "checkout_addon_thresholds",

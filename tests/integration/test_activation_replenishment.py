@@ -22,8 +22,6 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,9 +31,8 @@ import duckdb
 import pytest
 
 from orchestration.lib.generator import catalog
-from orchestration.lib.landing import land_inbox
 from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START = 1200, 120, date(2026, 1, 1)
 AS_OF = START + timedelta(days=100)
@@ -56,25 +53,10 @@ def _rows(db, sql: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("activation_replenishment")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", "23",
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=23)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAKEHOUSE_AS_OF_DATE", AS_OF.isoformat())
-        run = _dbt(
-            proj, db, "build", "--select", f"+{SELECT[0]}", f"+{SELECT[1]}",
-            "--exclude", "resource_type:unit_test", "--indirect-selection", "cautious",
-        )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+        build(proj, db, f"+{SELECT[0]}", f"+{SELECT[1]}")
     return {"inbox": inbox, "db": db}
 
 

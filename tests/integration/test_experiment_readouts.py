@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import csv
 import math
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -34,8 +32,7 @@ import pytest
 from scipy import stats
 
 from orchestration.lib.landing import land_source
-from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START, SEED = 1500, 60, date(2026, 3, 1), 11
 SELECT = "+path:models/marts/measurement/experiments"
@@ -94,25 +91,13 @@ def _write_user_export(inbox) -> dict:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("experiment_readouts")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", str(SEED),
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
+    inbox, db, proj = landed_world(
+        tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=SEED, land=False
+    )
     byo = _write_user_export(inbox)
     report = land_source(db, inbox, "experiments")
     assert not report.errors
-    proj = _make_project(tmp, WHOLE_PROJECT)
-    build = _dbt(
-        proj, db, "build", "--select", SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-4000:]
+    build(proj, db, SELECT)
     truth = pq.read_table(inbox / "_truth" / "experiments.parquet").to_pylist()
     arms = pq.read_table(inbox / "_truth" / "experiment_arms.parquet").to_pylist()
     readouts = _rows(db, "select * from marts.experiment_readouts")

@@ -24,18 +24,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 
 import duckdb
 import pytest
 
-from orchestration.lib.landing import land_inbox
 from orchestration.lib.measurement import recent_anomalies
 from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START = 1500, 84, date(2026, 1, 5)
 SELECT = "+path:models/marts/measurement"
@@ -60,23 +57,8 @@ def _local_date(ms: int) -> date:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("measurement_kpis")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", "11",
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
-    run = _dbt(
-        proj, db, "build", "--select", SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=11)
+    build(proj, db, SELECT)
     con = duckdb.connect(str(db), read_only=True)
     truth = inbox / "_truth"
     w = {

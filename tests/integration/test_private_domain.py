@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 
 import duckdb
 import pytest
 
-from orchestration.lib.landing import land_inbox
 from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START, SEED = 1200, 60, date(2026, 3, 1), 23
 SELECT = ["+community_group_activity", "+live_stream_invitations", "+audience_members"]
@@ -56,23 +53,8 @@ def _param(name: str) -> float:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("private_domain")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", str(SEED),
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
-    run = _dbt(
-        proj, db, "build", "--select", *SELECT, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=SEED)
+    build(proj, db, *SELECT)
     con = duckdb.connect(str(db), read_only=True)
     t = inbox / "_truth"
     con.execute(f"create temp view truth_groups as select * from '{t}/community_groups.parquet'")

@@ -1,7 +1,8 @@
 """Customer lifetime value on a generated world, against the generator's ground truth.
 
 One world (1,500 customers x 120 days), landed and built through dbt as of D (the last day) with
-a 30-day holdout, then the LTV models alone as of D - 7 and as of D again. Checked:
+a 30-day holdout, then the LTV models alone as of D - 7, D - 1 and D again (refits every 7
+days). Checked:
 
 * backtest: the model fitted up to D - 30 predicts the holdout's total purchase days within 25 %
   of what the customers actually bought (Poisson noise alone is ~5 % here; the rest is honest
@@ -12,6 +13,8 @@ a 30-day holdout, then the LTV models alone as of D - 7 and as of D again. Check
   and among repeat customers it ranks them well (AUC >= 0.7);
 * the incremental history: ltv_backtest_deciles and ltv_model_fits keep one set of rows per
   as-of date, and a re-run of D replaces its rows with identical ones;
+* the refit schedule: as of D - 1 the run scores with the parameters fitted as of D - 7; a fit
+  dated after the as-of date, or 7 days old, is refitted;
 * customer_ltv covers exactly the customers with a counted purchase (independent Python count
   over fct_orders), its expected value is expected purchases x expected spend, and p10 <= p50 <=
   p90.
@@ -21,8 +24,6 @@ Run: ``.venv/bin/python -m pytest tests/integration/test_ltv_ground_truth.py -s`
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -31,15 +32,15 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu, spearmanr
 
-from orchestration.lib.landing import land_inbox
-from orchestration.lib.settings import PROJECT_ROOT
-from tests.integration.test_identity_ground_truth import WHOLE_PROJECT, _dbt, _make_project
+from tests.integration.worlds import build, landed_world
 
 CUSTOMERS, DAYS, START, SEED = 1500, 120, date(2026, 1, 1), 5
 D = START + timedelta(days=DAYS - 1)
 D_EARLIER = D - timedelta(days=7)
+REFIT_DAYS = 7
+D_REUSE = D_EARLIER + timedelta(days=REFIT_DAYS - 1)  # the last day that reuses D_EARLIER's fit
 HOLDOUT_DAYS = 30
-VARS = f"{{ltv_holdout_days: {HOLDOUT_DAYS}}}"
+VARS = f"{{ltv_holdout_days: {HOLDOUT_DAYS}, ltv_refit_days: {REFIT_DAYS}}}"
 LTV_TABLES = ("customer_ltv", "ltv_backtest_deciles", "ltv_model_fits")
 
 
@@ -55,11 +56,15 @@ def _rows(db, sql: str) -> list[dict]:
 
 def _build(proj, db, mp, as_of: date, select: str) -> None:
     mp.setenv("LAKEHOUSE_AS_OF_DATE", as_of.isoformat())
-    run = _dbt(
-        proj, db, "build", "--select", select, "--exclude", "resource_type:unit_test",
-        "--indirect-selection", "cautious", "--vars", VARS,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:]
+    build(
+        proj,
+        db,
+        select,
+        extra=(
+            "--vars",
+            VARS,
+        ),
+    )
 
 
 def _state(db) -> dict:
@@ -69,26 +74,25 @@ def _state(db) -> dict:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ltv_gt")
-    inbox, db = tmp / "inbox", tmp / "warehouse.duckdb"
-    gen = subprocess.run(
-        [
-            sys.executable, "-m", "orchestration.lib.generator", "--customers", str(CUSTOMERS),
-            "--days", str(DAYS), "--start", START.isoformat(), "--seed", str(SEED),
-            "--out", str(inbox), "--quiet",
-        ],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
-    )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
-    land_inbox(db, inbox)
-    proj = _make_project(tmp, WHOLE_PROJECT)
+    inbox, db, proj = landed_world(tmp, customers=CUSTOMERS, days=DAYS, start=START, seed=SEED)
     ltv_only = "path:models/intermediate/activation/ltv path:models/marts/ltv"
     with pytest.MonkeyPatch.context() as mp:
         _build(proj, db, mp, D, "+path:models/marts/ltv")
         first = _state(db)
-        _build(proj, db, mp, D_EARLIER, ltv_only)
-        _build(proj, db, mp, D, ltv_only)
+        _build(proj, db, mp, D_EARLIER, ltv_only)  # its fit is dated after: refitted
+        earlier = _state(db)
+        _build(proj, db, mp, D_REUSE, ltv_only)  # REFIT_DAYS - 1 days on: D_EARLIER's fit
+        reused = _state(db)
+        _build(proj, db, mp, D, ltv_only)  # REFIT_DAYS after D_EARLIER's fit: refitted
         rerun = _state(db)
-    return {"db": db, "truth": inbox / "_truth", "first": first, "rerun": rerun}
+    return {
+        "db": db,
+        "truth": inbox / "_truth",
+        "first": first,
+        "earlier": earlier,
+        "reused": reused,
+        "rerun": rerun,
+    }
 
 
 def test_backtest_total_purchases_near_actual(world):
@@ -180,12 +184,48 @@ def test_history_keeps_each_as_of_date_and_a_rerun_replaces_it(world):
         dates = defaultdict(int)
         for r in rerun[table]:
             dates[r["as_of_date"]] += 1
-        assert dict(dates) == {D: per_date, D_EARLIER: per_date}, (table, dict(dates))
+        want = {D: per_date, D_EARLIER: per_date, D_REUSE: per_date}
+        assert dict(dates) == want, (table, dict(dates))
         key = sorted(tuple(sorted(r.items())) for r in rerun[table] if r["as_of_date"] == D)
         assert key == sorted(tuple(sorted(r.items())) for r in first[table])
     assert sorted(map(lambda r: tuple(sorted(r.items())), rerun["customer_ltv"])) == sorted(
         map(lambda r: tuple(sorted(r.items())), first["customer_ltv"])
     )
+
+
+def _fits(state, as_of: date) -> dict[tuple, tuple]:
+    return {
+        (r["fit_period"], r["model"], r["parameter"]): (
+            r["fitted_as_of_date"],
+            r["parameter_value"],
+            r["fit_customers"],
+        )
+        for r in state["ltv_model_fits"]
+        if r["as_of_date"] == as_of
+    }
+
+
+def test_parameters_are_refitted_every_refit_days_and_reused_in_between(world):
+    """As of D_EARLIER + 6 the run scores with D_EARLIER's parameters (same values, fitted as of
+    D_EARLIER, describing that fit's customers); a fit dated after the as-of date (D before
+    D_EARLIER) or REFIT_DAYS old (D_EARLIER before D) is refitted. Also proves the vars reach the
+    Python model: with the default not passed through, every run would refit."""
+    at_earlier = _fits(world["earlier"], D_EARLIER)
+    assert {v[0] for v in at_earlier.values()} == {D_EARLIER}
+    assert {v[0] for v in _fits(world["first"], D).values()} == {D}
+    at_reuse = _fits(world["reused"], D_REUSE)
+    assert at_reuse == at_earlier and len(at_reuse) == 14
+    assert {v[0] for v in _fits(world["rerun"], D).values()} == {D}
+    # the backtest names the calibration fit it used
+    backtest = {r["as_of_date"]: r for r in world["reused"]["ltv_backtest_deciles"]}
+    assert backtest[D_REUSE]["fitted_as_of_date"] == D_EARLIER
+    assert backtest[D_REUSE]["bgnbd_r"] == backtest[D_EARLIER]["bgnbd_r"]
+    # the customers themselves are scored as of D_REUSE: T grows by the days in between
+    ltv = {r["customer_id"]: r for r in world["reused"]["customer_ltv"]}
+    before = {r["customer_id"]: r for r in world["earlier"]["customer_ltv"]}
+    assert set(before) <= set(ltv) and before
+    gap = (D_REUSE - D_EARLIER).days
+    assert all(ltv[c]["t_days"] == before[c]["t_days"] + gap for c in before)
 
 
 def test_customer_ltv_rows_and_identities(world):

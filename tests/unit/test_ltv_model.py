@@ -4,10 +4,13 @@
   (2005) r 0.243, alpha 4.414, a 0.793, b 2.426 within 1 %, and the Gamma-Gamma fit on the 946
   repeat customers Fader & Hardie (2013) p 6.25, q 3.74, v 15.44 within 1 %, through the same
   functions the dbt model calls.
+* The closed forms the scoring uses (P(alive), expected purchases, expected spend on plain
+  arrays) equal the library's own predictions on every CDNOW customer.
 * The Monte Carlo of future purchases and value (our code) agrees with the library's closed
   forms (BG/NBD expected purchases, Gamma-Gamma expected spend) on CDNOW customers.
 * score_customers is a function of the inputs only: shuffled rows and renamed ids give the same
-  numbers (what makes the warehouse's LTV reproducible).
+  numbers (what makes the warehouse's LTV reproducible); scoring with the parameters of an
+  earlier fit gives exactly what scoring after that fit gave.
 
 Run: ``.venv/bin/python -m pytest tests/unit/test_ltv_model.py -s``
 """
@@ -21,9 +24,12 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.ltv import (
+    expected_purchases,
+    expected_spend,
     fit_bgnbd,
     fit_gamma_gamma,
     parameters,
+    probability_alive,
     score_customers,
     simulate_future_value,
 )
@@ -75,6 +81,31 @@ def test_gamma_gamma_reproduces_published_cdnow_parameters(cdnow_fits):
     got = parameters(cdnow_fits[1], ("p", "q", "v"))
     print("\nGamma-Gamma on CDNOW:", {k: round(v, 4) for k, v in got.items()})
     assert max(_rel(got, PUBLISHED_GAMMA_GAMMA).values()) < 0.01, got
+
+
+def test_closed_forms_equal_the_library(cdnow, cdnow_fits):
+    bg, gg = cdnow_fits
+    bgp, ggp = parameters(bg, ("r", "alpha", "a", "b")), parameters(gg, ("p", "q", "v"))
+    rfm = (cdnow["frequency"], cdnow["recency"], cdnow["T"])
+
+    def lib(x) -> np.ndarray:
+        return np.asarray(x.values, dtype=float).reshape(-1)
+
+    np.testing.assert_allclose(
+        probability_alive(bgp, *rfm), lib(bg.expected_probability_alive(cdnow)), rtol=1e-12
+    )
+    for t in (1.0, 39.0, 52.0 * 5):
+        np.testing.assert_allclose(
+            expected_purchases(bgp, *rfm, t),
+            lib(bg.expected_purchases(cdnow, future_t=t)),
+            rtol=1e-12,
+        )
+    repeat = cdnow[cdnow["frequency"] > 0]
+    np.testing.assert_allclose(
+        expected_spend(ggp, repeat["frequency"], repeat["monetary_value"]),
+        lib(gg.expected_customer_spend(repeat)),
+        rtol=1e-12,
+    )
 
 
 def test_monte_carlo_matches_the_closed_forms(cdnow, cdnow_fits):
@@ -160,6 +191,21 @@ def test_scores_depend_on_inputs_only():
     assert (s["e30"] <= s["e365"]).all()
     q = s[["predicted_value_p10", "predicted_value_p50", "predicted_value_p90"]].to_numpy()
     assert (np.diff(q, axis=1) >= 0).all()
+
+
+def test_scoring_with_earlier_parameters_equals_scoring_after_the_fit():
+    d = _small_world()
+    kw = {"horizons": {"e30": 30, "e365": 365}, "value_horizon": 365, "simulations": 200}
+    fitted = score_customers(d, **kw)
+    assert fitted is not None and fitted.refitted
+    reused = score_customers(d, fitted=(fitted.bgnbd, fitted.gamma_gamma), **kw)
+    assert reused is not None and not reused.refitted
+    assert (reused.bgnbd, reused.gamma_gamma) == (fitted.bgnbd, fitted.gamma_gamma)
+    pd.testing.assert_frame_equal(reused.scores, fitted.scores, check_exact=True)
+    # Earlier parameters score a period even below the repeat-customer floor of a new fit.
+    few = d.assign(frequency=0, recency=0)
+    assert score_customers(few, **kw) is None
+    assert score_customers(few, fitted=(fitted.bgnbd, fitted.gamma_gamma), **kw) is not None
 
 
 def test_too_few_repeat_customers_is_not_fitted():

@@ -2,10 +2,12 @@
 fitted by maximum likelihood with PyMC-Marketing's CLV module, plus a vectorised Monte Carlo of
 each customer's predictive distribution of future net value.
 
-The likelihoods, the MAP fit and the closed-form predictions (P(alive), expected purchases,
-expected spend) are the library's. What is ours: flat priors (so MAP = the maximum-likelihood
-estimates of the papers), deterministic input order, and the Monte Carlo of the value
-distribution (p10/p50/p90), which the unit tests check against the library's closed forms.
+The likelihoods and the MAP fit are the library's. The closed-form predictions (P(alive),
+expected purchases, expected spend) are the library's formulas restated on plain arrays, so that
+scoring with parameters fitted earlier needs no PyMC (the unit tests hold them equal to the
+library's). What is ours: flat priors (so MAP = the maximum-likelihood estimates of the papers),
+deterministic input order, and the Monte Carlo of the value distribution (p10/p50/p90), which the
+unit tests check against the closed forms.
 
 Time is in days throughout (frequency = repeat purchase days, recency and T in days).
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, hyp2f1
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +73,37 @@ def parameters(model, names: tuple[str, ...]) -> dict[str, float]:
     return {k: float(post[k].values.reshape(-1)[0]) for k in names}
 
 
-def _values(x) -> np.ndarray:
-    """A (chain=1, draw=1, customer) DataArray of a MAP fit -> 1-d array."""
-    return np.asarray(x.values, dtype=float).reshape(-1)
+def probability_alive(bgnbd: dict[str, float], frequency, recency, T) -> np.ndarray:
+    """BG/NBD P(alive | x, t_x, T) (Fader, Hardie & Lee 2008; BetaGeoModel's formula): 1 without
+    a repeat purchase (dropout happens only right after a purchase)."""
+    r, alpha, a, b = (bgnbd[k] for k in BGNBD_PARAMETERS)
+    x, t_x, t_obs = (np.asarray(c, dtype=float) for c in (frequency, recency, T))
+    log_div = (r + x) * np.log((alpha + t_obs) / (alpha + t_x)) + np.log(
+        a / (b + np.maximum(x, 1) - 1)
+    )
+    return np.where(x == 0, 1.0, expit(-log_div))
+
+
+def expected_purchases(bgnbd: dict[str, float], frequency, recency, T, t: float) -> np.ndarray:
+    """BG/NBD E[purchases in (T, T + t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10;
+    BetaGeoModel.expected_purchases)."""
+    r, alpha, a, b = (bgnbd[k] for k in BGNBD_PARAMETERS)
+    x, t_x, t_obs = (np.asarray(c, dtype=float) for c in (frequency, recency, T))
+    numerator = 1 - ((alpha + t_obs) / (alpha + t_obs + t)) ** (r + x) * hyp2f1(
+        r + x, b + x, a + b + x - 1, t / (alpha + t_obs + t)
+    )
+    numerator *= (a + b + x - 1) / (a - 1)
+    denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + t_obs) / (alpha + t_x)) ** (r + x)
+    return numerator / denominator
+
+
+def expected_spend(gamma_gamma: dict[str, float], purchases, mean_spend) -> np.ndarray:
+    """Gamma-Gamma E[spend per purchase | n purchases with mean mbar] (Fader & Hardie 2013;
+    GammaGammaModel.expected_customer_spend): the own mean shrunk to the population mean."""
+    p, q, v = (gamma_gamma[k] for k in GAMMA_GAMMA_PARAMETERS)
+    n, mbar = np.asarray(purchases, dtype=float), np.asarray(mean_spend, dtype=float)
+    weight = p * n / (p * n + q - 1)
+    return (1 - weight) * (v * p / (q - 1)) + weight * mbar
 
 
 def simulate_future_value(
@@ -107,20 +138,26 @@ def simulate_future_value(
     step = max(1, chunk_elements // max(simulations, 1))
     for lo in range(0, m, step):
         sl = slice(lo, min(m, lo + step))
-        n = sl.stop - sl.start
-        shape = (n, simulations)
-        x = frequency[sl, None].astype(float)
+        shape = (sl.stop - sl.start, simulations)
+        # Only the draws that need them are simulated (the same distribution, fewer variates):
+        # purchase counts for the alive draws, spend for the draws with a purchase.
         alive = rng.random(shape) < p_alive[sl, None]
-        lam = rng.gamma(r + x, 1.0 / (alpha + T[sl, None].astype(float)), size=shape)
-        drop = rng.beta(a, b + x, size=shape)
+        rows, _ = np.nonzero(alive)
+        x = frequency[sl].astype(float)[rows]
+        lam = rng.gamma(r + x, 1.0 / (alpha + T[sl].astype(float)[rows]))
+        drop = rng.beta(a, b + x)
         poisson = rng.poisson(lam * horizon)
         geometric = rng.geometric(np.clip(drop, 1e-12, 1.0))
-        k = np.where(alive, np.minimum(poisson, geometric), 0)
-        xs = spend_purchases[sl, None].astype(float)
-        nu = rng.gamma(pg * xs + q, 1.0 / (v + xs * monetary_value[sl, None]), size=shape)
-        val = rng.gamma(np.maximum(k, 1) * pg, 1.0 / nu)
+        k = np.zeros(shape, dtype=np.int64)
+        k[alive] = np.minimum(poisson, geometric)
+        bought = k > 0
+        rows, _ = np.nonzero(bought)
+        xs = spend_purchases[sl].astype(float)[rows]
+        nu = rng.gamma(pg * xs + q, 1.0 / (v + xs * monetary_value[sl][rows]))
+        val = np.zeros(shape, dtype=float)
+        val[bought] = rng.gamma(k[bought] * pg, 1.0 / nu)
         purchases[sl] = k
-        value[sl] = np.where(k > 0, val, 0.0)
+        value[sl] = val
     return purchases, value
 
 
@@ -132,6 +169,7 @@ class PeriodFit:
     bgnbd: dict[str, float] = field(default_factory=dict)
     gamma_gamma: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    refitted: bool = True  # False: scored with the parameters passed in
 
 
 def score_customers(
@@ -143,47 +181,45 @@ def score_customers(
     simulations: int = 500,
     seed: int = 42,
     min_repeat_customers: int = 20,
+    fitted: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> PeriodFit | None:
-    """Fit BG/NBD + Gamma-Gamma on `data` and score every customer.
+    """Score every customer of `data` with BG/NBD + Gamma-Gamma: fitted on `data`, or with
+    `fitted` = (BG/NBD, Gamma-Gamma) parameters of an earlier fit (then PyMC is not needed).
 
     data: customer_id, frequency (repeat purchase days), recency, T (days), spend_purchases
     (purchase days the spend mean is over, >= 1), monetary_value (mean net spend per purchase
     day, > 0). horizons: output name -> days for expected purchases. value_horizon: days of the
     value prediction (expected value = expected purchases x expected spend, and the Monte Carlo
-    quantiles when simulations > 0). Returns None when fewer than `min_repeat_customers`
-    customers have a repeat purchase (the model cannot be identified)."""
-    if int((data["frequency"] > 0).sum()) < min_repeat_customers:
+    quantiles when simulations > 0). Returns None when a fit is needed and fewer than
+    `min_repeat_customers` customers have a repeat purchase (the model cannot be identified), or
+    when the predictions are not finite."""
+    repeat = int((data["frequency"] > 0).sum())
+    if fitted is None and repeat < min_repeat_customers:
         log.warning(
-            "LTV: %d customers with a repeat purchase (< %d): no fit",
-            int((data["frequency"] > 0).sum()),
-            min_repeat_customers,
+            "LTV: %d customers with a repeat purchase (< %d): no fit", repeat, min_repeat_customers
         )
         return None
     t0 = time.perf_counter()
     df = data.sort_values([*INPUT_KEY, "customer_id"], kind="mergesort").reset_index(drop=True)
-    bg = fit_bgnbd(df)
-    t1 = time.perf_counter()
-    gg = fit_gamma_gamma(
-        df.assign(frequency=df["spend_purchases"])[["customer_id", "frequency", "monetary_value"]]
-    )
+    if fitted is None:
+        bg_params = parameters(fit_bgnbd(df), BGNBD_PARAMETERS)
+        t1 = time.perf_counter()
+        spend_data = df.assign(frequency=df["spend_purchases"])
+        gg_fit = fit_gamma_gamma(spend_data[["customer_id", "frequency", "monetary_value"]])
+        gg_params = parameters(gg_fit, GAMMA_GAMMA_PARAMETERS)
+    else:
+        bg_params, gg_params = dict(fitted[0]), dict(fitted[1])
+        t1 = time.perf_counter()
     t2 = time.perf_counter()
-    bg_params = parameters(bg, BGNBD_PARAMETERS)
-    gg_params = parameters(gg, GAMMA_GAMMA_PARAMETERS)
 
-    rfm = df[["customer_id", "frequency", "recency", "T"]]
+    rfm = (df["frequency"], df["recency"], df["T"])
     out = df.copy()
-    out["p_alive"] = _values(bg.expected_probability_alive(rfm))
+    out["p_alive"] = probability_alive(bg_params, *rfm)
     for name, days in horizons.items():
-        out[name] = _values(bg.expected_purchases(rfm, future_t=days))
-    spend = _values(
-        gg.expected_customer_spend(
-            df.assign(frequency=df["spend_purchases"])[
-                ["customer_id", "frequency", "monetary_value"]
-            ]
-        )
-    )
+        out[name] = expected_purchases(bg_params, *rfm, days)
+    spend = expected_spend(gg_params, df["spend_purchases"], df["monetary_value"])
     out["expected_spend_per_purchase"] = spend
-    expected_value_purchases = _values(bg.expected_purchases(rfm, future_t=value_horizon))
+    expected_value_purchases = expected_purchases(bg_params, *rfm, value_horizon)
     out["expected_purchases_value_horizon"] = expected_value_purchases
     out["predicted_value"] = expected_value_purchases * spend
     predicted = out[["p_alive", *horizons, "expected_spend_per_purchase", "predicted_value"]]
@@ -198,15 +234,10 @@ def score_customers(
         # One draw set per distinct input: customers with the same inputs share their draws, so
         # the quantiles depend on the inputs only (not on ids or row order).
         distinct = df[INPUT_KEY].drop_duplicates().reset_index(drop=True)
-        p_alive = _values(
-            bg.expected_probability_alive(
-                distinct.assign(customer_id=np.arange(len(distinct)))[
-                    ["customer_id", "frequency", "recency", "T"]
-                ]
-            )
-        )
         _, value = simulate_future_value(
-            p_alive=p_alive,
+            p_alive=probability_alive(
+                bg_params, distinct["frequency"], distinct["recency"], distinct["T"]
+            ),
             frequency=distinct["frequency"].to_numpy(),
             T=distinct["T"].to_numpy(),
             spend_purchases=distinct["spend_purchases"].to_numpy(),
@@ -225,10 +256,17 @@ def score_customers(
     seconds = {"bgnbd_fit": t1 - t0, "gamma_gamma_fit": t2 - t1, "predict": t3 - t2}
     seconds["simulate"] = t4 - t3
     log.info(
-        "LTV: %d customers, BG/NBD %s, Gamma-Gamma %s, seconds %s",
+        "LTV: %d customers, %s BG/NBD %s, Gamma-Gamma %s, seconds %s",
         len(df),
+        "fitted" if fitted is None else "earlier fit",
         {k: round(v, 4) for k, v in bg_params.items()},
         {k: round(v, 4) for k, v in gg_params.items()},
         {k: round(v, 2) for k, v in seconds.items()},
     )
-    return PeriodFit(scores=out, bgnbd=bg_params, gamma_gamma=gg_params, seconds=seconds)
+    return PeriodFit(
+        scores=out,
+        bgnbd=bg_params,
+        gamma_gamma=gg_params,
+        seconds=seconds,
+        refitted=fitted is None,
+    )

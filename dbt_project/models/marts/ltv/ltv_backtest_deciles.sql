@@ -3,9 +3,12 @@
     var ltv_holdout_days, predicts the holdout (calibration_end_date, as_of_date] for the
     customers known at calibration end, and compares with what they actually bought in it, by
     decile of predicted holdout value (10 = highest; ties share a decile). Incremental: a run
-    replaces the rows of its as-of date and keeps the others (a history to watch drift). -#}
+    replaces the rows of its as-of date and keeps the others (a history to watch drift).
+    Between refits (var ltv_refit_days) the calibration parameters are those fitted as of
+    fitted_as_of_date, on purchases up to that date - ltv_holdout_days: earlier data, never
+    the holdout's. -#}
 
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='append_new_columns') }}
 
 with scores as (
 
@@ -52,6 +55,7 @@ select
     cast(max(bgnbd_b) as double) as bgnbd_b,
     cast(max(gamma_gamma_p) as double) as gamma_gamma_p,
     cast(max(gamma_gamma_q) as double) as gamma_gamma_q,
-    cast(max(gamma_gamma_v) as double) as gamma_gamma_v
+    cast(max(gamma_gamma_v) as double) as gamma_gamma_v,
+    cast(max(fitted_as_of_date) as date) as fitted_as_of_date
 from deciled
 group by as_of_date, prediction_decile

@@ -2,9 +2,11 @@
     fit behind customer_ltv and the 'calibration' fit behind ltv_backtest_deciles. BG/NBD
     parameters are in days (alpha scales with the time unit). Incremental: a run replaces the
     rows of its as-of date, so the table is the parameter history a data scientist follows for
-    drift. -#}
+    drift. fitted_as_of_date is the run that fitted the parameters (they are refitted every var
+    ltv_refit_days days; NULL on rows written before the column existed, when every run
+    refitted). -#}
 
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='append_new_columns') }}
 
 {%- set parameters = [
     ('bg_nbd', 'r', 'bgnbd_r'),
@@ -22,6 +24,7 @@ with fits as (
         fit_period,
         as_of_date,
         period_end_date,
+        fitted_as_of_date,
         fit_customers,
         fit_repeat_customers,
         {%- for _, _, col in parameters %}
@@ -29,7 +32,8 @@ with fits as (
         {%- endfor %}
     from {{ ref('int_ltv_scores') }}
     group by
-        fit_period, as_of_date, period_end_date, fit_customers, fit_repeat_customers,
+        fit_period, as_of_date, period_end_date, fitted_as_of_date, fit_customers,
+        fit_repeat_customers,
         {%- for _, _, col in parameters %}
         {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -45,7 +49,8 @@ select
     cast('{{ parameter }}' as {{ dbt.type_string() }}) as parameter,
     cast({{ col }} as double) as parameter_value,
     cast(fit_customers as integer) as fit_customers,
-    cast(fit_repeat_customers as integer) as fit_repeat_customers
+    cast(fit_repeat_customers as integer) as fit_repeat_customers,
+    cast(fitted_as_of_date as date) as fitted_as_of_date
 from fits
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

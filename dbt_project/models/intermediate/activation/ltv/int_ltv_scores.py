@@ -2,17 +2,26 @@
 
 Fits BG/NBD + Gamma-Gamma (PyMC-Marketing, maximum likelihood) separately on each fit period
 ('as_of': everything up to the as-of date; 'calibration': up to the as-of date minus the
-holdout) and scores that period's customers. The fitting code is orchestration/lib/ltv (plain,
-unit-tested Python); this model only moves data in and out. A dbt Python model: dbt-spark's
-session method cannot run it (see docs/activation/ltv.md).
+holdout) and scores that period's customers. The population parameters are refitted when the
+last fit (read from this table before it is replaced) is var ltv_refit_days or more days old,
+or dated after the as-of date; in between, customers are scored daily with them.
+The fitting code is orchestration/lib/ltv (plain, unit-tested Python); this model only moves
+data in and out. A dbt Python model: dbt-spark's session method cannot run it (see
+docs/activation/ltv.md).
 """
+
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
 from orchestration.lib.ltv import BGNBD_PARAMETERS, GAMMA_GAMMA_PARAMETERS, score_customers
 
-HORIZONS = {"expected_purchases_30d": 30, "expected_purchases_90d": 90, "expected_purchases_365d": 365}
+HORIZONS = {
+    "expected_purchases_30d": 30,
+    "expected_purchases_90d": 90,
+    "expected_purchases_365d": 365,
+}
 VALUE_HORIZON_DAYS = 365
 PERIODS = ("as_of", "calibration")
 
@@ -23,6 +32,8 @@ COLUMNS = {
     "customer_id": "string",
     "as_of_date": "datetime64[us]",
     "period_end_date": "datetime64[us]",
+    # the as-of date of the data the parameters were fitted on (= as_of_date on a refit)
+    "fitted_as_of_date": "datetime64[us]",
     "frequency": "int64",
     "recency_days": "int64",
     "t_days": "int64",
@@ -51,7 +62,47 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
 
 
-def _score_period(inputs: pd.DataFrame, period: str, simulations: int, seed: int, min_repeat: int):
+def _earlier_fits(session, this, as_of, refit_days: int, holdout_days) -> dict[str, dict]:
+    """fit_period -> the fit in this model's table (the last run's) when it is at most
+    refit_days - 1 days older than as_of and not newer; a calibration fit only for the same
+    holdout length. Each: fitted_as_of_date, bgnbd, gamma_gamma, fit_customers,
+    fit_repeat_customers."""
+    if refit_days <= 0:
+        return {}
+    has_column = session.execute(
+        "select count(*) from information_schema.columns where table_catalog = ? "
+        "and table_schema = ? and table_name = ? and column_name = 'fitted_as_of_date'",
+        [this.database, this.schema, this.identifier],
+    ).fetchone()[0]
+    if not has_column:
+        return {}
+    params = [f"bgnbd_{k}" for k in BGNBD_PARAMETERS]
+    params += [f"gamma_gamma_{k}" for k in GAMMA_GAMMA_PARAMETERS]
+    rows = session.execute(
+        "select distinct fit_period, fitted_as_of_date, holdout_days, fit_customers, "
+        f"fit_repeat_customers, {', '.join(params)} from {this!r} "
+        "where fitted_as_of_date <= ? and fitted_as_of_date > ?",
+        [as_of, as_of - timedelta(days=refit_days)],
+    ).fetchall()
+    out = {}
+    for period, fitted_on, fit_holdout_days, customers, repeat, *values in rows:
+        if period == "calibration" and fit_holdout_days != holdout_days:
+            continue
+        out[period] = {
+            "fitted_as_of_date": fitted_on,
+            "bgnbd": dict(zip(BGNBD_PARAMETERS, values[: len(BGNBD_PARAMETERS)], strict=True)),
+            "gamma_gamma": dict(
+                zip(GAMMA_GAMMA_PARAMETERS, values[len(BGNBD_PARAMETERS) :], strict=True)
+            ),
+            "fit_customers": customers,
+            "fit_repeat_customers": repeat,
+        }
+    return out
+
+
+def _score_period(
+    inputs: pd.DataFrame, period: str, simulations: int, seed: int, min_repeat: int, earlier
+):
     rows = inputs[inputs["fit_period"] == period]
     if rows.empty:
         return None
@@ -79,6 +130,7 @@ def _score_period(inputs: pd.DataFrame, period: str, simulations: int, seed: int
         simulations=simulations if period == "as_of" else 0,
         seed=seed,
         min_repeat_customers=min_repeat,
+        fitted=(earlier["bgnbd"], earlier["gamma_gamma"]) if earlier else None,
     )
     if fit is None:
         return None
@@ -113,8 +165,20 @@ def _score_period(inputs: pd.DataFrame, period: str, simulations: int, seed: int
     else:
         out["expected_purchases_holdout"] = np.nan
         out["predicted_value_holdout_cny"] = np.nan
-    for col in ("as_of_date", "period_end_date", "holdout_days", "holdout_purchase_days", "holdout_net_spend_cny"):
+    for col in (
+        "as_of_date",
+        "period_end_date",
+        "holdout_days",
+        "holdout_purchase_days",
+        "holdout_net_spend_cny",
+    ):
         out[col] = meta.loc[out["customer_id"], col].to_numpy()
+    if not fit.refitted:  # scored with an earlier run's fit: describe that fit
+        out["fitted_as_of_date"] = pd.Timestamp(earlier["fitted_as_of_date"])
+        out["fit_customers"] = earlier["fit_customers"]
+        out["fit_repeat_customers"] = earlier["fit_repeat_customers"]
+    else:
+        out["fitted_as_of_date"] = out["as_of_date"]
     for k, v in fit.bgnbd.items():
         out[f"bgnbd_{k}"] = v
     for k, v in fit.gamma_gamma.items():
@@ -124,11 +188,24 @@ def _score_period(inputs: pd.DataFrame, period: str, simulations: int, seed: int
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    simulations = int(dbt.config.get("ltv_simulations") or 500)
-    seed = int(dbt.config.get("ltv_random_seed") or 42)
-    min_repeat = int(dbt.config.get("ltv_min_repeat_customers") or 20)
+    # Each dbt.config.get must be a direct argument of a call (or a statement): dbt's parser
+    # finds the keys to pass by walking call arguments only, and a key it does not find
+    # silently reads as the default (tests/integration/test_ltv_ground_truth.py checks the vars
+    # arrive).
+    simulations = int(dbt.config.get("ltv_simulations", 200))
+    seed = int(dbt.config.get("ltv_random_seed", 42))
+    min_repeat = int(dbt.config.get("ltv_min_repeat_customers", 20))
+    refit_days = int(dbt.config.get("ltv_refit_days", 7))
     inputs = dbt.ref("int_ltv_inputs").df()
-    parts = [_score_period(inputs, p, simulations, seed, min_repeat) for p in PERIODS]
+    earlier = {}
+    if not inputs.empty:
+        as_of = pd.Timestamp(inputs["as_of_date"].iloc[0]).date()
+        calibration = inputs.loc[inputs["fit_period"] == "calibration", "holdout_days"]
+        holdout_days = float(calibration.iloc[0]) if len(calibration) else None
+        earlier = _earlier_fits(session, dbt.this, as_of, refit_days, holdout_days)
+    parts = [
+        _score_period(inputs, p, simulations, seed, min_repeat, earlier.get(p)) for p in PERIODS
+    ]
     parts = [p for p in parts if p is not None]
     if not parts:
         return _empty()

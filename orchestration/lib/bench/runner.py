@@ -112,12 +112,14 @@ def _tagged_share(target_path: Path, timed: list[tuple[str, float]], tag: str) -
     """Node seconds of the nodes tagged ``tag`` against the others' (summed over nodes: with
     2 dbt threads this is work, not wall time, which is what the target is about)."""
     nodes = json.loads((target_path / "manifest.json").read_text())["nodes"]
-    tagged = sum(sec for uid, sec in timed if tag in nodes.get(uid, {}).get("tags", []))
+    tagged_nodes = [(uid, sec) for uid, sec in timed if tag in nodes.get(uid, {}).get("tags", [])]
+    tagged = sum(sec for _, sec in tagged_nodes)
     rest = sum(sec for _, sec in timed) - tagged
     return {
         f"{tag}_node_seconds": round(tagged, 2),
         "other_node_seconds": round(rest, 2),
         f"{tag}_added_share": round(tagged / rest, 4) if rest else None,
+        f"{tag}_slowest": tagged_nodes[:5],  # timed is sorted slowest first
     }
 
 
@@ -317,7 +319,13 @@ def render_markdown(r: dict) -> str:
                 f"Activation models (LTV, audiences; tag `{ACTIVATION_TAG}`) in the {title}: "
                 f"{build['detail'][f'{ACTIVATION_TAG}_node_seconds']} node-seconds, "
                 f"**{share:.1%}** on top of the other models' "
-                f"{build['detail']['other_node_seconds']} (target: at most 20 % at scale m).",
+                f"{build['detail']['other_node_seconds']} (target: at most 20 % at scale m). "
+                "Slowest of them: "
+                + ", ".join(
+                    f"`{uid.split('.')[-1]}` {sec} s"
+                    for uid, sec in build["detail"].get(f"{ACTIVATION_TAG}_slowest", [])
+                )
+                + ".",
             ]
         lines += ["", f"Ten slowest dbt nodes in the {title}:", ""]
         lines += [f"- `{uid}`: {sec} s" for uid, sec in build["detail"].get("slowest", [])]

@@ -57,6 +57,9 @@ from tests.conftest import TEST_PII_KEY
 
 CUSTOMERS, DAYS, START, SEED = 300, 20, "2026-01-01", 11
 BATCHES = 4
+# Refitting on every run makes the LTV parameters a function of the data (a refit schedule is a
+# path, see docs/activation/ltv.md). The world is too short for a fit anyway.
+LTV_VARS = {"ltv_refit_days": 0}
 MAX_LATENESS_DAYS = 5  # orchestration/lib/generator/dirt.py: late delivery 1-5 days
 LAYERS = ("staging", "intermediate", "marts")
 EXCLUDED_COLUMNS = {
@@ -245,8 +248,7 @@ def compare_warehouses(
             floats = _float_columns(conn, "a", table)
             qa = _projection("a", table, cols, canonical_customers, floats)
             qb = _projection("b", table, cols, canonical_customers, floats)
-            only_a = conn.execute(f"select count(*) from ({qa} except all {qb})").fetchone()[0]
-            only_b = conn.execute(f"select count(*) from ({qb} except all {qa})").fetchone()[0]
+            _, only_a, only_b = _slice_counts(conn, {"a": qa, "b": qb})
             if only_a or only_b:
                 sample = conn.execute(f"{qa} except all {qb} limit 3").fetchall()
                 sample_b = conn.execute(f"{qb} except all {qa} limit 3").fetchall()
@@ -304,12 +306,12 @@ def builds(tmp_path_factory) -> dict[str, object]:
         copy_into([f for f in files if date_token(f) in wanted], gen, a_dir / "inbox")
         land(a_dir, morning_after(batch[-1]))
         timings[f"A{k}"] = dbt_build(
-            a_dir, tmp_path / "work_a", {"state_recompute_days": recompute}
+            a_dir, tmp_path / "work_a", {"state_recompute_days": recompute, **LTV_VARS}
         )
 
     copy_into(files, gen, b_dir / "inbox")
     land(b_dir, morning_after(days[-1]))
-    timings["B"] = dbt_build(b_dir, tmp_path / "work_b")
+    timings["B"] = dbt_build(b_dir, tmp_path / "work_b", LTV_VARS)
     print("\ndbt build seconds:", {k: round(v, 1) for k, v in timings.items()})
     return {
         "a": a_dir / "warehouse" / "lakehouse.duckdb",
@@ -337,8 +339,8 @@ AUDIENCE_HISTORY_TABLES = {
 }
 
 
-# LTV history: one backtest / one set of fitted parameters per run (A runs four times, B once).
-# Their newest as-of date must agree; customer_ltv itself is compared whole.
+# LTV history: one backtest / one set of fitted parameters per run (A runs four times, B once);
+# customer_ltv itself is compared whole.
 LTV_HISTORY_TABLES = {"marts.ltv_backtest_deciles", "marts.ltv_model_fits"}
 
 
@@ -358,33 +360,43 @@ def test_every_table_but_state_history_is_identical(builds):
     assert problems == {}, problems
 
 
+def _attach_builds(builds, canonical: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with A and B attached read-only (and their canonical id maps)."""
+    conn = duckdb.connect()
+    for cat in ("a", "b"):
+        conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+        if canonical:
+            _canon_map(conn, cat)
+    return conn
+
+
+def _slice_counts(conn, q: dict[str, str]) -> tuple[int, int, int]:
+    """(rows of B's slice, rows only in A's, rows only in B's), multiset semantics."""
+    rows = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
+    only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
+    only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+    return rows, only_a, only_b
+
+
 def _state_diff(builds, since: date) -> dict[str, int]:
     cols = (
         "state_date, rfm_segment, recency_band, frequency_band, monetary_band, "
         "lifecycle_stage, membership_tier, tenure_days, days_since_last_purchase, "
         "trailing_12m_net_spend_cny"
     )
-    conn = duckdb.connect()
+    conn = _attach_builds(builds)
     try:
-        out = {}
-        for cat in ("a", "b"):
-            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
-            _canon_map(conn, cat)
         q = {
             cat: f"select m.canon, {cols} from {cat}.marts.customer_state_daily as t "
             f"left join canon_{cat} as m on m.customer_id = t.customer_id "
             f"where state_date >= date '{since}'"
             for cat in ("a", "b")
         }
-        out["only_in_a"] = conn.execute(
-            f"select count(*) from ({q['a']} except all {q['b']})"
-        ).fetchone()[0]
-        out["only_in_b"] = conn.execute(
-            f"select count(*) from ({q['b']} except all {q['a']})"
-        ).fetchone()[0]
-        return out
+        rows, only_a, only_b = _slice_counts(conn, q)
     finally:
         conn.close()
+    assert rows > 0, f"no customer_state_daily rows since {since}"
+    return {"only_in_a": only_a, "only_in_b": only_b}
 
 
 @pytest.mark.slow
@@ -410,11 +422,8 @@ def test_state_history_is_identical_before_the_recompute_window(builds):
 def test_carts_in_the_recall_window_are_identical(builds):
     """cart_recalls keeps every trigger of the path log; the carts recalled on the as-of date
     (is_in_recall_window) must not depend on how the data arrived."""
-    conn = duckdb.connect()
+    conn = _attach_builds(builds)
     try:
-        for cat in ("a", "b"):
-            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
-            _canon_map(conn, cat)
         cols = [c for c in _columns(conn, "a", "marts.cart_recalls") if c not in EXCLUDED_COLUMNS]
         floats = _float_columns(conn, "a", "marts.cart_recalls")
         q = {
@@ -422,9 +431,7 @@ def test_carts_in_the_recall_window_are_identical(builds):
             "where is_in_recall_window"
             for cat in ("a", "b")
         }
-        rows = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
-        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
-        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+        rows, only_a, only_b = _slice_counts(conn, q)
     finally:
         conn.close()
     print(f"\ncarts in the recall window: {rows}")
@@ -435,12 +442,10 @@ def test_carts_in_the_recall_window_are_identical(builds):
 @pytest.mark.slow
 def test_newest_audience_snapshot_is_identical(builds):
     """A's last run and B's only run snapshot the same as-of date with the same members."""
-    conn = duckdb.connect()
+    conn = _attach_builds(builds)
     try:
         newest = {}
         for cat in ("a", "b"):
-            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
-            _canon_map(conn, cat)
             newest[cat] = conn.execute(
                 f"select max(snapshot_date) from {cat}.marts.audience_snapshots"
             ).fetchone()[0]
@@ -453,9 +458,7 @@ def test_newest_audience_snapshot_is_identical(builds):
             f"where snapshot_date = date '{newest[cat]}'"
             for cat in ("a", "b")
         }
-        members = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
-        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
-        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+        members, only_a, only_b = _slice_counts(conn, q)
     finally:
         conn.close()
     print(f"\nnewest audience snapshot {newest['b']}: {members} rows")
@@ -464,22 +467,26 @@ def test_newest_audience_snapshot_is_identical(builds):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", sorted(LTV_HISTORY_TABLES))
-def test_newest_ltv_history_is_identical(builds, table):
-    """The backtest and the fitted parameters of the newest as-of date agree (ids play no part)."""
-    conn = duckdb.connect()
+def test_ltv_inputs_are_identical_and_not_empty(builds):
+    """20 days are too short for an LTV fit (12 repeat customers here; the LTV marts are empty in
+    both builds). What the scores depend on, int_ltv_inputs, is compared here (and whole above);
+    the scores are a function of those inputs only (tests/unit/test_ltv_model.py), and a rebuild
+    of the same as-of date reproduces them (tests/integration/test_ltv_ground_truth.py)."""
+    conn = _attach_builds(builds)
     try:
-        for cat in ("a", "b"):
-            conn.execute(f"attach '{builds[cat]}' as {cat} (read_only)")
+        cols = [
+            c
+            for c in _columns(conn, "a", "intermediate.int_ltv_inputs")
+            if c not in EXCLUDED_COLUMNS
+        ]
+        floats = _float_columns(conn, "a", "intermediate.int_ltv_inputs")
         q = {
-            cat: f"select * from {cat}.{table} "
-            f"where as_of_date = (select max(as_of_date) from {cat}.{table})"
+            cat: _projection(cat, "intermediate.int_ltv_inputs", cols, True, floats)
             for cat in ("a", "b")
         }
-        rows = conn.execute(f"select count(*) from ({q['b']})").fetchone()[0]
-        only_a = conn.execute(f"select count(*) from ({q['a']} except all {q['b']})").fetchone()[0]
-        only_b = conn.execute(f"select count(*) from ({q['b']} except all {q['a']})").fetchone()[0]
+        rows, only_a, only_b = _slice_counts(conn, q)
     finally:
         conn.close()
-    print(f"\nnewest {table}: {rows} rows")
+    print(f"\nint_ltv_inputs: {rows} rows")
+    assert rows > 0
     assert (only_a, only_b) == (0, 0)

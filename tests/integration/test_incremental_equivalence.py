@@ -18,7 +18,8 @@ or *when* the data arrived rather than what it says:
   path-dependent (md5 of the cluster's first-landed anchor, sticky across builds), so every id is
   replaced by the smallest identifier_key of its cluster in that build. Same clusters <=> same
   canonical ids. `anchor_identifier_key` (the preimage of customer_id) is dropped for the same
-  reason.
+  reason, and so are an audience member's `holdout_bucket` / `is_holdout` (a hash of the
+  customer_id: persistent within one warehouse, not across two paths).
 * Whole tables that are logs of the path itself: `identity_change_log` and
   `int_identity_mapping_history` (merges/splits seen between batches; B sees none) and
   `cart_recall_triggers` (a decision taken with the batch known at the time; B sees one batch).
@@ -55,7 +56,7 @@ import pytest
 from orchestration.lib.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.conftest import TEST_PII_KEY
 
-CUSTOMERS, DAYS, START, SEED = 300, 20, "2026-01-01", 11
+CUSTOMERS, DAYS, START, SEED = 1500, 20, "2026-01-01", 11
 BATCHES = 4
 # Refitting on every run makes the LTV parameters a function of the data (a refit schedule is a
 # path, see docs/activation/ltv.md). The world is too short for a fit anyway.
@@ -69,6 +70,9 @@ EXCLUDED_COLUMNS = {
     "_line_number",
     "anchor_identifier_key",
     "triggered_at",
+    # an audience member's persistent holdout bucket hashes the (path-dependent) customer_id
+    "holdout_bucket",
+    "is_holdout",
 }
 CUSTOMER_ID_COLUMNS = {"customer_id", "previous_customer_id"}
 PATH_LOG_TABLES = {

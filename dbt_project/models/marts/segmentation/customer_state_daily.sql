@@ -7,7 +7,9 @@
     first record was delivered late) are also backfilled for every date from the history start
     (as-of - state_history_days + 1; their tenure start if later) to the day before the range
     (macro segmentation_state_backfill_range), so the table holds the same history as a full
-    build.
+    build. So are customers whose history now starts earlier than their first row (a late
+    registration, sighting or order dated before it, e.g. a member record delivered after the
+    member's app events), for the dates before their first row only.
 
     Write strategy: delete+insert keyed on state_date (insert_overwrite by partition on Spark):
     every date the run produces is replaced entirely, so reruns are idempotent and customers
@@ -61,20 +63,50 @@ recomputed as (
 )
 {%- if backfill %},
 
+first_rows as (
+    select ex.customer_id, min(ex.state_date) as first_state_date
+    from {{ this }} as ex
+    where ex.customer_id is not null
+    group by ex.customer_id
+),
+
+backfill_customers as (
+    -- new to the table, or known from a later date than their earliest record now allows (no
+    -- state can precede the earliest of registration, first sighting and first order)
+    select dc.customer_id
+    from {{ ref('dim_customers') }} as dc
+    left join first_rows as fr on fr.customer_id = dc.customer_id
+    where fr.customer_id is null
+       or fr.first_state_date > greatest(
+           {{ backfill.start }},
+           least(
+               {{ segmentation_local_date('dc.registered_at') }},
+               {{ segmentation_local_date('dc.first_seen_at') }},
+               {{ segmentation_local_date('dc.first_order_at') }}
+           )
+       )
+),
+
 new_customer_states as (
-    -- customers not yet in the table, before the recompute range (from their tenure start on)
+    -- those customers, before the recompute range (from their tenure start on; for customers
+    -- already in the table, only the dates before their first row are kept below)
     {{ segmentation_customer_states(
         "select spine_date as eval_date from (" ~ segmentation_date_spine(backfill.start, backfill.end) ~ ") as spine",
         include_all_customers=false,
-        customers_sql="select dc.customer_id from " ~ ref('dim_customers') ~ " as dc"
-            ~ " where dc.customer_id not in (select ex.customer_id from " ~ this ~ " as ex"
-            ~ " where ex.customer_id is not null)"
+        customers_sql="select bc.customer_id from backfill_customers as bc"
     ) }}
+),
+
+backfill_states as (
+    select ns.*
+    from new_customer_states as ns
+    left join first_rows as fr on fr.customer_id = ns.customer_id
+    where fr.customer_id is null or ns.eval_date < fr.first_state_date
 ),
 
 backfilled as (
     {{ state_columns_sql }}
-    from new_customer_states
+    from backfill_states
 ),
 
 carried as (

@@ -566,6 +566,23 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
         assert daily_actual(db) == expected
         n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
         assert n == len(expected)  # no (customer_id, state_date) twice
+    # a customer already in the table whose history now starts earlier than its first row (its
+    # early rows removed, as if its registration arrived after it was first seen) gets the days
+    # before its first row back, and only those
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            "delete from marts.customer_state_daily where customer_id = 'PIT' "
+            f"and state_date < date '{AS_OF - timedelta(days=20)}'"
+        )
+    finally:
+        con.close()
+    assert daily_actual(db) != expected
+    for _ in range(2):
+        rebuild_states(f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}")
+        assert daily_actual(db) == expected
+        n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
+        assert n == len(expected)
 
 
 def test_dormant_to_active_migration_matches_python(built):

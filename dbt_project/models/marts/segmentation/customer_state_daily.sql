@@ -72,13 +72,15 @@ first_rows as (
 
 backfill_customers as (
     -- new to the table, or known from a later date than their earliest record now allows (no
-    -- state can precede the earliest of registration, first sighting and first order)
+    -- state can precede the earliest of registration, first sighting and first order). Not a
+    -- customer whose first row is the table's first date: the window cut that history off.
     select dc.customer_id
     from {{ ref('dim_customers') }} as dc
     left join first_rows as fr on fr.customer_id = dc.customer_id
     where fr.customer_id is null
        or fr.first_state_date > greatest(
            {{ backfill.start }},
+           (select min(fr2.first_state_date) from first_rows as fr2),
            least(
                {{ segmentation_local_date('dc.registered_at') }},
                {{ segmentation_local_date('dc.first_seen_at') }},

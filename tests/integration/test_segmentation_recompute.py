@@ -550,39 +550,33 @@ def test_daily_history_matches_python_and_recompute_is_idempotent(built):
     # a backfill of an explicit range is idempotent too
     rebuild_states("{state_start_date: '2026-06-01', state_end_date: '2026-06-10'}")
     assert daily_actual(db) == expected
+
+    def remove_then_backfill(where: str) -> None:
+        """Delete rows, check they are missing, then twice: an incremental run restores
+        exactly the expected table (no (customer_id, state_date) twice), a rerun changes
+        nothing."""
+        con = duckdb.connect(str(db))
+        try:
+            con.execute(f"delete from marts.customer_state_daily where {where}")
+        finally:
+            con.close()
+        assert daily_actual(db) != expected
+        for _ in range(2):
+            rebuild_states(f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}")
+            assert daily_actual(db) == expected
+            n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
+            assert n == len(expected)
+
     # customers new to the table (here: their rows removed, as if their first record arrived
-    # late) get their whole history backfilled by an incremental run, the other customers'
-    # rows on the backfilled days are kept; a rerun (nothing new) changes nothing
-    con = duckdb.connect(str(db))
-    try:
-        con.execute(
-            "delete from marts.customer_state_daily where customer_id in ('LATE_REG', 'PIT')"
-        )
-    finally:
-        con.close()
-    assert daily_actual(db) != expected
-    for _ in range(2):
-        rebuild_states(f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}")
-        assert daily_actual(db) == expected
-        n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
-        assert n == len(expected)  # no (customer_id, state_date) twice
+    # late) get their whole history backfilled, the other customers' rows on the backfilled
+    # days are kept
+    remove_then_backfill("customer_id in ('LATE_REG', 'PIT')")
     # a customer already in the table whose history now starts earlier than its first row (its
     # early rows removed, as if its registration arrived after it was first seen) gets the days
     # before its first row back, and only those
-    con = duckdb.connect(str(db))
-    try:
-        con.execute(
-            "delete from marts.customer_state_daily where customer_id = 'PIT' "
-            f"and state_date < date '{AS_OF - timedelta(days=20)}'"
-        )
-    finally:
-        con.close()
-    assert daily_actual(db) != expected
-    for _ in range(2):
-        rebuild_states(f"{{state_recompute_days: 7, state_history_days: {HISTORY_DAYS}}}")
-        assert daily_actual(db) == expected
-        n = rows(db, "select count(*) as n from marts.customer_state_daily")[0]["n"]
-        assert n == len(expected)
+    remove_then_backfill(
+        f"customer_id = 'PIT' and state_date < date '{AS_OF - timedelta(days=20)}'"
+    )
 
 
 def test_dormant_to_active_migration_matches_python(built):

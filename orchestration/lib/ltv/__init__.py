@@ -12,6 +12,7 @@ from orchestration.lib.ltv.model import (
     probability_alive,
     score_customers,
     simulate_future_value,
+    value_quantiles,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "probability_alive",
     "score_customers",
     "simulate_future_value",
+    "value_quantiles",
 ]

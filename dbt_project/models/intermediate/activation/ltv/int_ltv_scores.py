@@ -192,7 +192,7 @@ def model(dbt, session):
     # finds the keys to pass by walking call arguments only, and a key it does not find
     # silently reads as the default (tests/unit/test_python_models.py guards every Python
     # model; tests/integration/test_ltv_ground_truth.py sees ltv_refit_days arrive).
-    simulations = int(dbt.config.get("ltv_simulations", 200))
+    simulations = int(dbt.config.get("ltv_simulations", 500))
     seed = int(dbt.config.get("ltv_random_seed", 42))
     min_repeat = int(dbt.config.get("ltv_min_repeat_customers", 20))
     refit_days = int(dbt.config.get("ltv_refit_days", 7))

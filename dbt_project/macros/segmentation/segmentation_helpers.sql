@@ -34,6 +34,29 @@
     cast(timezone('{{ tz }}', timezone('UTC', cast({{ ts }} as timestamp))) as date)
 {%- endmacro %}
 
+{#- after_date < local date of the naive UTC timestamp ts <= through_date, as bounds on ts
+    itself: the UTC instants of the local midnights after after_date and after through_date are
+    computed once instead of converting every row's timestamp (the same rows: local date <= D
+    exactly when ts is before local midnight of D + 1). -#}
+{% macro segmentation_local_date_within(ts, after_date, through_date, tz=none) -%}
+    {%- set zone = tz or var('reporting_timezone', 'Asia/Shanghai') -%}
+    {{ ts }} >= {{ segmentation_local_midnight_utc(dbt.dateadd('day', 1, after_date), zone) }}
+    and {{ ts }} < {{ segmentation_local_midnight_utc(dbt.dateadd('day', 1, through_date), zone) }}
+{%- endmacro %}
+
+{#- Naive UTC timestamp of the local midnight that starts date d in zone tz. -#}
+{% macro segmentation_local_midnight_utc(d, tz) -%}
+    {{ return(adapter.dispatch('segmentation_local_midnight_utc', 'marketing_lakehouse')(d, tz)) }}
+{%- endmacro %}
+
+{% macro default__segmentation_local_midnight_utc(d, tz) -%}
+    cast((cast(cast({{ d }} as date) as timestamp) at time zone '{{ tz }}') at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro spark__segmentation_local_midnight_utc(d, tz) -%}
+    to_utc_timestamp(cast(cast({{ d }} as date) as timestamp), '{{ tz }}')
+{%- endmacro %}
+
 {#- lhs <op> rhs where op is a column holding one of <=, <, >=, > (from a seed). -#}
 {% macro segmentation_compare(lhs, op, rhs) -%}
     (case {{ op }}

@@ -30,9 +30,8 @@ views as (
       and e.sku is not null
       and e.category is not null
       and e.price_cny is not null
-      and {{ segmentation_local_date('e.event_at') }} <= pr.as_of_date
-      and {{ segmentation_local_date('e.event_at') }}
-          > {{ dbt.dateadd('day', '-1 * pr.lookback_days', 'pr.as_of_date') }}
+      and {{ segmentation_local_date_within(
+            'e.event_at', dbt.dateadd('day', '-1 * pr.lookback_days', 'pr.as_of_date'), 'pr.as_of_date') }}
 
 ),
 

@@ -32,9 +32,9 @@ session_events as (
     cross join as_of as a
     where r.event_type in ('add_cart', 'remove_cart', 'pay')
       and r.session_id is not null
-      and {{ segmentation_local_date('r.event_at') }} <= a.as_of_date
-      and {{ segmentation_local_date('r.event_at') }} > {{ dbt.dateadd(
-            'day', '-1 * ' ~ activation_parameter('recommendation_parameters', 'checkout_cart_window_days'), 'a.as_of_date') }}
+      and {{ segmentation_local_date_within('r.event_at', dbt.dateadd(
+            'day', '-1 * ' ~ activation_parameter('recommendation_parameters', 'checkout_cart_window_days'), 'a.as_of_date'),
+            'a.as_of_date') }}
 
 ),
 

@@ -28,9 +28,9 @@ views as (
     cross join as_of as a
     where e.event_type = 'view'
       and e.sku is not null
-      and {{ segmentation_local_date('e.event_at') }} <= a.as_of_date
-      and {{ segmentation_local_date('e.event_at') }} > {{ dbt.dateadd(
-            'day', '-1 * ' ~ activation_parameter('recommendation_parameters', 'home_view_window_days'), 'a.as_of_date') }}
+      and {{ segmentation_local_date_within('e.event_at', dbt.dateadd(
+            'day', '-1 * ' ~ activation_parameter('recommendation_parameters', 'home_view_window_days'), 'a.as_of_date'),
+            'a.as_of_date') }}
     group by e.customer_id, e.sku
 
 ),

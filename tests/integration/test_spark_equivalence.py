@@ -42,6 +42,9 @@ from tests.integration.worlds import landed_world
 CUSTOMERS, DAYS, START, SEED = 400, 60, "2026-03-01", 23
 SELECTOR = "spark_slice"
 UNAVAILABLE_ENV = "LAKEHOUSE_SPARK_UNAVAILABLE"
+# The module's world (generate, land, two builds) is set up inside the first test: ~2-4 minutes
+# on 2 cores, more on a loaded CI machine, so more room than the suite's 900 s default.
+pytestmark = pytest.mark.timeout(1800)
 
 # Columns holding the run's clock (dbt's run_started_at), not data.
 RUN_CLOCK_COLUMNS = {

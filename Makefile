@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The Spark extra (docs/spark.md) on top of the base install, stamped the same way: reinstalled
+# when pyproject.toml changes ($(STAMP)'s recipe removes every .installed-* stamp).
+SPARK_STAMP := $(VENV)/.installed-spark-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # Demo dataset for `make run` (override: make run CUSTOMERS=100000 DAYS=365).
 CUSTOMERS ?= 20000
@@ -19,7 +22,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 DASHBOARD_PORT ?= 8050
 DASHBOARD_HOST ?= 127.0.0.1
 
-.PHONY: help install run test dev dashboard browser bench lint fmt docs clean erase
+.PHONY: help install run test dev dashboard browser bench lint fmt docs clean erase java spark-install spark-run
 
 help:
 	@echo "make run    set up, generate demo data, materialise every asset, print a summary"
@@ -27,6 +30,7 @@ help:
 	@echo "make dev    dagster dev on the same assets (UI on http://localhost:3000)"
 	@echo "make dashboard  the marketers' dashboard on the serving copy (http://127.0.0.1:$(DASHBOARD_PORT))"
 	@echo "make bench  SCALE=xs|s|m|l benchmark;  make lint / fmt / docs / clean"
+	@echo "make spark-run  the same dbt project on a local Apache Spark (docs/spark.md)"
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +40,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+# A Java runtime for Spark (Debian package; does nothing when java is present).
+java:
+	bash scripts/install_java.sh
+
+spark-install: $(SPARK_STAMP) java
+
+# Demo data as `make run`, landed into the DuckDB warehouse, then the spark_slice selector built
+# on a local Spark (LAKEHOUSE_ENGINE=spark): docs/spark.md.
+spark-run: spark-install
+	$(BIN)/python -m orchestration.cli generate --customers $(CUSTOMERS) --days $(DAYS) --start $(START) --seed $(SEED) --dirt-rate $(DIRT)
+	$(BIN)/python -m orchestration.lib.spark build --land
+
 run: install
 	$(BIN)/python -m orchestration.cli generate --customers $(CUSTOMERS) --days $(DAYS) --start $(START) --seed $(SEED) --dirt-rate $(DIRT)
 	$(BIN)/python -m orchestration.cli materialize
@@ -44,7 +64,8 @@ run: install
 browser:
 	bash scripts/install_chromium.sh
 
-test: install browser
+# The Spark extra and Java too: tests/integration/test_spark_equivalence.py runs in CI.
+test: install browser spark-install
 	$(BIN)/python -m pytest
 
 dev: install

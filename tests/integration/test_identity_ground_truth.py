@@ -66,7 +66,7 @@ TYPE_MAP = {
 
 
 # The whole dbt project, for tests of marts that need most of it.
-WHOLE_PROJECT = ["dbt_project.yml", "macros", "models", "tests"]
+WHOLE_PROJECT = ["dbt_project.yml", "selectors.yml", "macros", "models", "tests"]
 
 
 def _make_project(tmp: Path, paths: list[str] = PROJECT_PATHS) -> Path:

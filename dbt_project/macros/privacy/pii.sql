@@ -3,12 +3,18 @@
 
 {#- pii_hash(expr) -> HMAC-SHA256(key, expr) as 64 lower-case hex chars; NULL stays NULL.
     The key never appears in SQL: the engine must provide a UDF named pii_hash that reads it
-    from the environment (DuckDB: orchestration/lib/privacy/duckdb_plugin.py). -#}
+    from the environment (DuckDB: orchestration/lib/privacy/duckdb_plugin.py; Spark: orchestration/lib/spark.py). -#}
 {% macro pii_hash(expr) -%}
     {{ return(adapter.dispatch('pii_hash', 'marketing_lakehouse')(expr)) }}
 {%- endmacro %}
 
 {% macro duckdb__pii_hash(expr) -%}
+    pii_hash({{ expr }})
+{%- endmacro %}
+
+{#- Spark: the session-scoped UDF registered by orchestration/lib/spark.py (same HMAC, key read
+    from the environment inside the Python worker). -#}
+{% macro spark__pii_hash(expr) -%}
     pii_hash({{ expr }})
 {%- endmacro %}
 

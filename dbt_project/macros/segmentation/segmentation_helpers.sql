@@ -67,6 +67,13 @@
     end)
 {%- endmacro %}
 
+{#- numerator / denominator rounded half-up to `scale` decimals, exactly, for non-negative
+    integer expressions and a positive denominator: floor((2 * n * 10^scale + d) / (2 * d)) / 10^scale.
+    The same on every engine (no double or engine-scaled decimal is rounded at the half). -#}
+{% macro segmentation_ratio_half_up(numerator, denominator, scale) -%}
+    (floor((2 * cast({{ numerator }} as bigint) * {{ 10 ** scale }} + {{ denominator }}) / (2.0 * {{ denominator }})) / {{ 10 ** scale }})
+{%- endmacro %}
+
 {#- Money as text with two decimals, e.g. 740.00 (decimal(18,2) casts keep the scale). -#}
 {% macro segmentation_money_text(expr) -%}
     cast(cast({{ expr }} as decimal(18, 2)) as {{ dbt.type_string() }})

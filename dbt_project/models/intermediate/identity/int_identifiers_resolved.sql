@@ -13,6 +13,11 @@
     (unit tests; a deliberate re-keying). Excluded identifiers (int_identity_guard) are not in
     this model: they resolve to no customer. -#}
 
+{{ config(pre_hook=[
+    "{{ previous_state_drop_sql() }}",
+    "{{ previous_state_copy_sql(['anchor_identifier_key']) }}",
+]) }}
+
 {%- set previous = none -%}
 {%- if execute and var('identity_sticky_ids', true) -%}
     {%- set existing = adapter.get_relation(
@@ -42,7 +47,7 @@ with identifiers as (
 previous_anchors as (
 
     {% if previous is not none %}
-    select distinct anchor_identifier_key as identifier_key from {{ this }}
+    select distinct anchor_identifier_key as identifier_key from {{ previous_state_relation() }}
     {% else %}
     select cast(null as {{ dbt.type_string() }}) as identifier_key where 1 = 0
     {% endif %}

@@ -118,7 +118,7 @@ select
     identifier_key_b,
     id_type_b,
     id_value_b,
-    {{ dbt.listagg('rule', "','", 'order by rule') }} as evidence,
+    {{ sorted_listagg('rule', "','") }} as evidence,
     cast(sum(record_count) as integer) as evidence_count
 from per_rule
 group by identifier_key_a, id_type_a, id_value_a, identifier_key_b, id_type_b, id_value_b

@@ -167,7 +167,7 @@ customer_phones as (
 
 social as (
 
-    select customer_id, {{ dbt.listagg('tag', "','", 'order by tag') }} as social_tags
+    select customer_id, {{ sorted_listagg('tag', "','") }} as social_tags
     from (
         select distinct p.customer_id, t.tag
         from customer_phones as p

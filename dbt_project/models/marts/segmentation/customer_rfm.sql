@@ -6,6 +6,8 @@ scored as (
     -- Quintile scores (data-driven alternative to the brief's fixed cut points), purchasers only:
     -- 5 = most recent / most frequent / highest AOV. ntile with customer_id as tie-breaker, then
     -- every tie group takes the highest score any of its members got, so equal inputs score equally.
+    -- Ratios as doubles on every engine: a decimal division rounds at an engine-chosen scale, which
+    -- would make different tie groups on Spark than on DuckDB.
     select
         st.*,
         case when st.has_purchased then
@@ -13,11 +15,11 @@ scored as (
         end as recency_ntile,
         case when st.has_purchased then
             ntile(5) over (partition by st.has_purchased
-                order by st.frequency_window_purchase_count * 1.0 / st.frequency_months_x_window_days, st.customer_id)
+                order by cast(st.frequency_window_purchase_count as double) / st.frequency_months_x_window_days, st.customer_id)
         end as frequency_ntile,
         case when st.has_purchased then
             ntile(5) over (partition by st.has_purchased
-                order by st.lifetime_net_spend_cny / st.lifetime_purchase_count, st.customer_id)
+                order by cast(st.lifetime_net_spend_cny as double) / st.lifetime_purchase_count, st.customer_id)
         end as monetary_ntile
     from states as st
 ),
@@ -27,9 +29,9 @@ tied as (
         sc.*,
         max(sc.recency_ntile) over (partition by sc.has_purchased, sc.recency_days) as recency_score,
         max(sc.frequency_ntile) over (partition by sc.has_purchased,
-            sc.frequency_window_purchase_count * 1.0 / sc.frequency_months_x_window_days) as frequency_score,
+            cast(sc.frequency_window_purchase_count as double) / sc.frequency_months_x_window_days) as frequency_score,
         max(sc.monetary_ntile) over (partition by sc.has_purchased,
-            case when sc.has_purchased then sc.lifetime_net_spend_cny / sc.lifetime_purchase_count end) as monetary_score
+            case when sc.has_purchased then cast(sc.lifetime_net_spend_cny as double) / sc.lifetime_purchase_count end) as monetary_score
     from scored as sc
 )
 
@@ -44,9 +46,13 @@ select
     cast(ti.recency_days as integer) as recency_days,
     cast(ti.frequency_window_purchase_count as integer) as frequency_window_purchase_count,
     cast(ti.frequency_observed_days as integer) as frequency_observed_days,
-    cast(ti.frequency_months_x_window_days * 1.0 / ti.frequency_window_days as decimal(18, 4)) as frequency_observed_months,
-    cast(case when ti.has_purchased then ti.frequency_window_purchase_count * 1.0 * ti.frequency_window_days
-        / ti.frequency_months_x_window_days end as decimal(18, 4)) as purchases_per_month,
+    -- ratios of integers rounded half-up exactly to 4 decimals (segmentation_ratio_half_up): a
+    -- double rounds 1.23645 down on one engine, a decimal up on another.
+    cast({{ segmentation_ratio_half_up('ti.frequency_months_x_window_days', 'ti.frequency_window_days', 4) }}
+        as decimal(18, 4)) as frequency_observed_months,
+    cast(case when ti.has_purchased then {{ segmentation_ratio_half_up(
+        'cast(ti.frequency_window_purchase_count as bigint) * ti.frequency_window_days',
+        'ti.frequency_months_x_window_days', 4) }} end as decimal(18, 4)) as purchases_per_month,
     -- display AOV rounded half-up exactly, in whole cents: floor((2 * cents + n) / (2 * n)).
     -- (Decimal / integer is a double on some engines: 0.29 / 2 = 0.145 would round to 0.14.)
     cast(case when ti.has_purchased then

@@ -24,8 +24,8 @@
 {{ config(
     materialized='incremental',
     unique_key='state_date',
-    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-    partition_by=(['state_date'] if target.type == 'spark' else none),
+    incremental_strategy=date_replace_strategy(),
+    partition_by=date_replace_partition_by('state_date'),
     on_schema_change='fail'
 ) }}
 

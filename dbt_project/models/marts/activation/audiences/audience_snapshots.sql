@@ -4,9 +4,9 @@
     var audience_snapshot_retention_days before the newest are dropped. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+    incremental_strategy=date_replace_strategy(),
     unique_key='snapshot_date',
-    partition_by=(['snapshot_date'] if target.type == 'spark' else none),
+    partition_by=date_replace_partition_by('snapshot_date'),
     on_schema_change='append_new_columns',
     post_hook=[
         "delete from {{ this }} where snapshot_date < (select " ~ dbt.dateadd('day', -1 * (var('audience_snapshot_retention_days', 400) | int), 'max(snapshot_date)') ~ " from {{ this }})"

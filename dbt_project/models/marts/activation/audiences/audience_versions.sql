@@ -6,9 +6,9 @@
     like audience_snapshots. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+    incremental_strategy=date_replace_strategy(),
     unique_key='snapshot_date',
-    partition_by=(['snapshot_date'] if target.type == 'spark' else none),
+    partition_by=date_replace_partition_by('snapshot_date'),
     on_schema_change='append_new_columns'
 ) }}
 

@@ -1,11 +1,11 @@
 """Segmentation marts recomputed independently in plain Python, customer by customer.
 
 Builds a throw-away copy of the segmentation part of the dbt project (models/*/segmentation,
-macros/segmentation, tests/singular/segmentation, the segmentation seeds) in a temp directory,
-with stand-in models for the inputs (fct_orders, dim_customers and int_order_refunds_completed
-select hand-made rows from a `fixtures` schema, with the columns of docs/customer_core_models.md
-and of the refunds model), so parallel work elsewhere in dbt_project cannot break it and nothing
-is written to the repository.
+macros/portable and macros/segmentation, tests/singular/segmentation, the segmentation seeds) in a
+temp directory, with stand-in models for the inputs (fct_orders, dim_customers and
+int_order_refunds_completed select hand-made rows from a `fixtures` schema, with the columns of
+docs/customer_core_models.md and of the refunds model), so parallel work elsewhere in dbt_project
+cannot break it and nothing is written to the repository.
 
 Then recomputes from the same rows, with the rules of docs/segmentation_rules.md written out
 again in Python (no SQL, no seeds): RFM bands and 8-segment labels, lifecycle stages, membership
@@ -37,6 +37,7 @@ HISTORY_DAYS = 40
 SEGMENTATION_PATHS = [
     "dbt_project.yml",
     "macros/generate_schema_name.sql",
+    "macros/portable",
     "macros/segmentation",
     "models/intermediate/segmentation",
     "models/marts/segmentation",

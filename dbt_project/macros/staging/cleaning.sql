@@ -45,27 +45,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Incremental strategy for staged models, per engine (adapter.dispatch):
-      * DuckDB (and engines with delete+insert): delete+insert on the unique key, reading only
-        the raw rows landed since the last run (incremental_lookback_filter).
-      * Spark: dbt-spark supports only append and insert_overwrite on plain Parquet tables
-        (merge needs Delta, Iceberg or Hudi; delete+insert does not exist there). A staged model
-        is keyed, not partitioned, so insert_overwrite replaces the whole table: every run
-        re-reads all raw rows (staging_reads_new_rows_only() is false), which is a full rebuild
-        written in place - correct and idempotent, not incremental. Incremental staging on Spark
-        needs a table format with merge (docs/spark.md). -#}
-{% macro staging_incremental_strategy() -%}
-    {{ return(adapter.dispatch('staging_incremental_strategy', 'marketing_lakehouse')()) }}
-{%- endmacro %}
-{% macro default__staging_incremental_strategy() -%}
-    {{ return('delete+insert') }}
-{%- endmacro %}
-{% macro spark__staging_incremental_strategy() -%}
-    {{ return('insert_overwrite') }}
-{%- endmacro %}
-
 {#- Whether an incremental run of a staged model reads only newly landed raw rows (true) or all
-    of them (false, when the strategy rewrites the whole table). -#}
+    of them (false on Spark, where replace_rows_strategy() rewrites the whole table:
+    macros/portable/incremental.sql). -#}
 {% macro staging_reads_new_rows_only() -%}
     {{ return(adapter.dispatch('staging_reads_new_rows_only', 'marketing_lakehouse')()) }}
 {%- endmacro %}

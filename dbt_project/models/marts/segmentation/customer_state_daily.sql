@@ -24,8 +24,8 @@
 {{ config(
     materialized='incremental',
     unique_key='state_date',
-    incremental_strategy=date_replace_strategy(),
-    partition_by=date_replace_partition_by('state_date'),
+    incremental_strategy=replace_rows_strategy(),
+    partition_by=replace_rows_partition_by('state_date'),
     on_schema_change='fail'
 ) }}
 

@@ -2,7 +2,7 @@
 {{ config(
     materialized='incremental',
     unique_key='order_item_id',
-    incremental_strategy=staging_incremental_strategy(),
+    incremental_strategy=replace_rows_strategy(),
     on_schema_change='append_new_columns'
 ) }}
 {%- set spec = spec_shop__order_items() %}

@@ -4,9 +4,9 @@
     snapshot_date like audience_snapshots: a run writes the changes of its own date. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy=date_replace_strategy(),
+    incremental_strategy=replace_rows_strategy(),
     unique_key='snapshot_date',
-    partition_by=date_replace_partition_by('snapshot_date'),
+    partition_by=replace_rows_partition_by('snapshot_date'),
     on_schema_change='append_new_columns'
 ) }}
 

@@ -4,9 +4,9 @@
     var audience_snapshot_retention_days before the newest are dropped. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy=date_replace_strategy(),
+    incremental_strategy=replace_rows_strategy(),
     unique_key='snapshot_date',
-    partition_by=date_replace_partition_by('snapshot_date'),
+    partition_by=replace_rows_partition_by('snapshot_date'),
     on_schema_change='append_new_columns',
     post_hook=[
         "delete from {{ this }} where snapshot_date < (select " ~ dbt.dateadd('day', -1 * (var('audience_snapshot_retention_days', 400) | int), 'max(snapshot_date)') ~ " from {{ this }})"

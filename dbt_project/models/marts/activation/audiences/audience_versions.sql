@@ -6,9 +6,9 @@
     like audience_snapshots. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy=date_replace_strategy(),
+    incremental_strategy=replace_rows_strategy(),
     unique_key='snapshot_date',
-    partition_by=date_replace_partition_by('snapshot_date'),
+    partition_by=replace_rows_partition_by('snapshot_date'),
     on_schema_change='append_new_columns'
 ) }}
 

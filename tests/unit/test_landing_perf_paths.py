@@ -100,10 +100,16 @@ MIXED_JSONL = "\n".join(
         '  {"event_id":"e9"}  \r',
         '{"event_id":"e10","x":1}\r\r',
         '{"event_id":"e11"}',
+        '{"event_id": -Infinity}',  # bare NaN / Inf tokens DuckDB accepts: Python path, reject
+        '{"event_id":"e12","quantity":[1, inf]}',
+        '{"event_id":"e13","dwell_ms":\tnan}',
+        '{"event_id":"e14","sku":"IF-5","category":"infant_formula","search_query":"NaN: inf"}',
     ]
 ).encode()
 JSONL_FILES = {
-    "app/events/clean.jsonl": "".join(EVENT.format(i=i) + "\n" for i in range(400)).encode(),
+    "app/events/clean.jsonl": "".join(EVENT.format(i=i) + "\n" for i in range(400)).encode()
+    # words holding 'inf' or 'nan' inside strings stay on the fast path
+    + b'{"event_id":"e400","category":"infant_formula","sku":"INF-1","search_query":"nano"}\n',
     "app/events/bom_crlf.jsonl": b"\xef\xbb\xbf"
     + "".join(EVENT.format(i=i) + "\r\n" for i in range(20)).encode(),
     "app/events/mixed.jsonl": MIXED_JSONL,
@@ -164,8 +170,8 @@ def test_fast_and_per_line_paths_land_identical_jsonl(tmp_path, monkeypatch):
     tables, reports = land_both(tmp_path, JSONL_FILES, monkeypatch)
     assert_same(tables, reports)
     by = {f.path.split("/")[-1]: f for f in reports["fast"]["app"].files}
-    assert (by["clean.jsonl"].rows_landed, by["bom_crlf.jsonl"].rows_landed) == (400, 20)
-    assert by["mixed.jsonl"].lines == 18
+    assert (by["clean.jsonl"].rows_landed, by["bom_crlf.jsonl"].rows_landed) == (401, 20)
+    assert by["mixed.jsonl"].lines == 22
     assert by["mixed.jsonl.gz"].status == "landed"
 
 
@@ -319,7 +325,7 @@ def test_sql_parse_equals_python_parse_where_numbers_are_canonical(tmp_path, mon
         monkeypatch.setattr(
             cls,
             "classify",
-            lambda self: ("SELECT line_no, line, false AS fast FROM _landing_lines", {}),
+            lambda self: ("SELECT row_no, false AS fast FROM _landing_lines", {}),
         )
     python, _ = land_both(tmp_path / "python", files, monkeypatch)
     assert sql["fast"] == python["fast"] == python["slow"]

@@ -52,23 +52,32 @@ class Bookkeeping:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
+        # sha256 -> path of the committed ledger, read once: one lookup query per file cost
+        # more than landing a small file's rows
+        self._ledger: dict[str, str] = dict(
+            conn.execute(f"SELECT sha256, path FROM {LEDGER}").fetchall()
+        )
         self.discard()
 
     def discard(self) -> None:
         self._files: list[tuple] = []
         self._deliveries: list[tuple] = []
         self._rejects: list[tuple] = []
-        self._paths: dict[str, str] = {}  # sha256 -> path, of ledger rows not yet written
+        self._paths: dict[str, str] = {}  # sha256 -> path, of files landing in this transaction
         self._seen: set[tuple[str, str]] = set()  # (path, sha256) of deliveries not yet written
 
     def ledgered_path(self, sha256: str) -> str | None:
         """Inbox path that first landed this content, None if the content is new."""
-        if sha256 in self._paths:
-            return self._paths[sha256]
-        row = self.conn.execute(
-            f"SELECT path FROM {LEDGER} WHERE sha256 = {sql_str(sha256)}"
-        ).fetchone()
-        return row[0] if row else None
+        return self._paths.get(sha256) or self._ledger.get(sha256)
+
+    def claim(self, sha256: str, path: str) -> None:
+        """This transaction lands the content at ``path`` (its ledger row comes at the flush)."""
+        self._paths[sha256] = path
+
+    def committed(self) -> None:
+        """The transaction committed: its contents are in the ledger now."""
+        self._ledger.update(self._paths)
+        self._paths = {}
 
     def delivery_seen(self, path: str, sha256: str) -> bool:
         if (path, sha256) in self._seen:
@@ -123,7 +132,9 @@ class Bookkeeping:
         self._write(REJECTS, self._rejects, "")
         self._write(LEDGER, self._files, "")
         self._write(DELIVERIES, self._deliveries, " ON CONFLICT DO NOTHING")
+        paths = self._paths  # kept until committed(): the rows are written, not yet committed
         self.discard()
+        self._paths = paths
 
     def _write(self, table: str, rows: list[tuple], suffix: str) -> None:
         if not rows:

@@ -2,9 +2,11 @@
 
 Per file: hash -> skip if the content is ledgered (record a 'duplicate' delivery) -> check gzip
 and detect encoding -> decode and parse in batches (UTF-8: whole blocks of lines as Arrow arrays,
-see :mod:`.fast`) -> insert rows, rejects, ledger and delivery rows. Several files share one
-transaction (committed every ~1M lines), so a killed process leaves each file either fully landed
-or not at all, and the next run lands what is missing.
+see :mod:`.fast`) -> hand the lines to the entity's batch. Per entity, not per file: the lines of
+consecutive files of one entity are parsed and inserted together (:class:`.sink.EntityBatch`),
+then each file's ledger and delivery rows are recorded with its final counts. Several files share
+one transaction (committed every ~1M lines), so a killed process leaves each file either fully
+landed or not at all, and the next run lands what is missing.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from .lines import LineBatch, LineBlock, block_to_batch, iter_line_batches, iter
 from .parse_csv import CsvParser, read_header
 from .parse_jsonl import JsonlParser
 from .report import EntityReport, FileReport, LandingReport
-from .sink import FileSink, Parser
+from .sink import EntityBatch, FileSink, Parser
 from .tables import ensure_tables, raw_table
 
 log = logging.getLogger(__name__)
 
-TXN_LINES = 1_000_000  # commit after this many lines ...
-TXN_FILES = 200  # ... or this many files
+TXN_LINES = 2_000_000  # commit after this many lines ...
+TXN_FILES = 1_000  # ... or this many files
 # DuckDB threads while landing (None: leave the connection's setting). Measured on 2 cores: one
 # thread inserts the same rows with ~40% less CPU and no more wall time than two (a parallel
 # insert merges per-thread row groups and compresses twice as many partial segments).
@@ -83,21 +85,23 @@ def _land_source(
     report = LandingReport(source=source, ignored=ignored)
     results: dict[str, FileReport] = {}
     book = Bookkeeping(conn)
+    batch = EntityBatch(conn)
     pending: list[InboxFile] = []
     pending_lines = 0
 
     def retry_alone(exc: Exception, f: InboxFile | None) -> None:
         conn.rollback()
         book.discard()
+        batch.discard()
         retry = [*pending, f] if f is not None else pending
         log.warning("landing %s failed (%s); retrying its transaction file by file", retry, exc)
         for other in retry:
-            results[other.rel] = _land_file_alone(conn, book, other, loaded_at)
+            results[other.rel] = _land_file_alone(conn, book, batch, other, loaded_at)
 
     conn.begin()
     for f in files:
         try:
-            fr = _land_file(conn, book, f, loaded_at)
+            fr = _land_file(book, batch, f, loaded_at)
         except Exception as exc:  # a bug or a file changing under us: isolate it
             retry_alone(exc, f)
             pending, pending_lines = [], 0
@@ -107,23 +111,28 @@ def _land_source(
         pending.append(f)
         pending_lines += fr.lines
         if pending_lines >= TXN_LINES or len(pending) >= TXN_FILES:
-            _flush_commit(conn, book, retry_alone)
+            _flush_commit(conn, book, batch, retry_alone)
             pending, pending_lines = [], 0
             conn.begin()
-    _flush_commit(conn, book, retry_alone)
+    _flush_commit(conn, book, batch, retry_alone)
     report.files = [results[f.rel] for f in files]
     _summarise(conn, report, source)
     return report
 
 
-def _flush_commit(conn: duckdb.DuckDBPyConnection, book: Bookkeeping, on_error) -> None:
-    """Write the transaction's bookkeeping rows and commit; a failure retries file by file."""
+def _flush_commit(
+    conn: duckdb.DuckDBPyConnection, book: Bookkeeping, batch: EntityBatch, on_error
+) -> None:
+    """Write the pooled rows and the bookkeeping rows and commit; a failure retries file by
+    file."""
     try:
+        batch.flush()
         book.flush()
     except Exception as exc:
         on_error(exc, None)
         return
     conn.commit()
+    book.committed()
 
 
 def land_inbox(
@@ -142,15 +151,21 @@ def land_inbox(
 
 
 def _land_file_alone(
-    conn: duckdb.DuckDBPyConnection, book: Bookkeeping, f: InboxFile, loaded_at: datetime
+    conn: duckdb.DuckDBPyConnection,
+    book: Bookkeeping,
+    batch: EntityBatch,
+    f: InboxFile,
+    loaded_at: datetime,
 ) -> FileReport:
     conn.begin()
     try:
-        fr = _land_file(conn, book, f, loaded_at)
+        fr = _land_file(book, batch, f, loaded_at)
+        batch.flush()
         book.flush()
     except Exception as exc:
         conn.rollback()
         book.discard()
+        batch.discard()
         log.exception("landing %s failed; it stays unledgered and is retried next run", f.rel)
         return FileReport(
             f.rel,
@@ -162,13 +177,16 @@ def _land_file_alone(
             error=f"{type(exc).__name__}: {exc}"[:500],
         )
     conn.commit()
+    book.committed()
     return fr
 
 
 def _land_file(
-    conn: duckdb.DuckDBPyConnection, book: Bookkeeping, f: InboxFile, loaded_at: datetime
+    book: Bookkeeping, batch: EntityBatch, f: InboxFile, loaded_at: datetime
 ) -> FileReport:
-    """Land one file inside the caller's transaction (bookkeeping rows kept in ``book``)."""
+    """Land one file inside the caller's transaction (bookkeeping rows kept in ``book``, lines
+    pooled in ``batch``). The report's row counts, and its ledger and delivery rows, are
+    completed when the batch is flushed."""
     sha, size = file_sha256(f.path)
     fr = FileReport(f.rel, f.entity.source, f.entity.name, sha, size, "landed")
     first = book.ledgered_path(sha)
@@ -179,7 +197,8 @@ def _land_file(
         fr.status = "duplicate"
         book.record_delivery(fr, loaded_at, reason=f"same content as {first}")
         return fr
-    sink = FileSink(conn, f.entity, f.rel, sha, loaded_at, book)
+    book.claim(sha, f.rel)  # a later copy in this run is a duplicate, even before the flush
+    sink = FileSink(batch, f.entity, f.rel, sha, loaded_at, book)
     skip_header = f.format == "csv"
     if f.format != f.entity.format:
         fr.encoding = None
@@ -193,13 +212,19 @@ def _land_file(
             fr.lines = _reject_all(f, sha, sink, scan.encoding, scan.file_error, skip_header)
         else:
             fr.lines, fr.error = _parse_file(f, sha, sink, scan.encoding)
-    fr.rows_landed, fr.rows_rejected, fr.reasons = sink.landed, sink.rejected, sink.reasons
     if fr.error:
         fr.status = "rejected"
-    if fr.lines != fr.rows_landed + fr.rows_rejected:  # the landing invariant; never expected
-        raise AssertionError(f"{f.rel}: {fr.lines} lines != {fr.rows_landed} + {fr.rows_rejected}")
-    book.record_file(fr, loaded_at)
-    book.record_delivery(fr, loaded_at)
+
+    def complete(sink: FileSink) -> None:
+        fr.rows_landed, fr.rows_rejected, fr.reasons = sink.landed, sink.rejected, sink.reasons
+        if fr.lines != fr.rows_landed + fr.rows_rejected:  # the landing invariant
+            raise AssertionError(
+                f"{f.rel}: {fr.lines} lines != {fr.rows_landed} + {fr.rows_rejected}"
+            )
+        book.record_file(fr, loaded_at)
+        book.record_delivery(fr, loaded_at)
+
+    sink.close(complete)
     return fr
 
 

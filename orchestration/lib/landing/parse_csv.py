@@ -76,7 +76,7 @@ class CsvParser:
         # blank: the (costly) blank test is needed only for a one-column layout.
         blank = " AND trim(line, ' ' || chr(9)) <> ''" if self.layout.width < 2 else ""
         sql = (
-            "SELECT line_no, line, (NOT contains(line, '\"') AND NOT contains(line, chr(13)) "
+            "SELECT row_no, (NOT contains(line, '\"') AND NOT contains(line, chr(13)) "
             f"AND length(line) <= {CSV_FIELD_LIMIT}{blank} "
             f"AND len(string_split(line, ',')) = {self.layout.width}) AS fast FROM _landing_lines"
         )
@@ -94,7 +94,8 @@ class CsvParser:
         else:
             cols.append("NULL")
         sql = (
-            f"SELECT {', '.join(cols)}, line_no FROM (SELECT line_no, string_split(line, ',') AS p "
+            f"SELECT {', '.join(cols)}, line_no, _source_file, _file_sha256 FROM (SELECT line_no, "
+            "_source_file, _file_sha256, string_split(line, ',') AS p "
             "FROM _landing_class WHERE fast)"
         )
         return sql, params

@@ -23,6 +23,7 @@ import duckdb
 import psutil
 
 from orchestration.lib.bench.memory import PeakRssSampler, Stopwatch
+from orchestration.lib.bench.reference import plain_bulk_load
 from orchestration.lib.landing.tables import LEDGER
 from orchestration.lib.settings import (
     DBT_PROFILES_DIR,
@@ -40,6 +41,8 @@ SCALES = {
     "l": (1_000_000, 365),
 }
 BENCH_START = "2025-11-01"
+# Measured next to landing, not part of the pipeline: DuckDB's bulk load of the same files.
+PLAIN_LOAD = "reference: plain DuckDB bulk load"
 
 
 @dataclass
@@ -228,6 +231,13 @@ def run_bench(scale: str, out_dir: Path | None = None, reuse_landed: bool = Fals
 
     if not reuse_landed:
         stages.append(_stage("land", land, lambda: _warehouse_rows(settings, "raw")))
+        plain: dict = {}
+
+        def plain_load():
+            plain.update(plain_bulk_load(settings.inbox_dir, work / "plain_reference.duckdb"))
+            return plain
+
+        stages.append(_stage(PLAIN_LOAD, plain_load, lambda: plain["rows"]))
     _empty_inbox(settings.inbox_dir)
     full_refresh = ("--full-refresh",) if reuse_landed else ()
     stages.append(
@@ -239,7 +249,7 @@ def run_bench(scale: str, out_dir: Path | None = None, reuse_landed: bool = Fals
     )
     stages.append(_stage("dbt tests", run_tests))
     stages.append(_stage("publish", publish))
-    full_seconds = sum(s.seconds for s in stages if s.name != "generate")
+    full_seconds = sum(s.seconds for s in stages if s.name not in ("generate", PLAIN_LOAD))
 
     for path in held:
         rel = path.relative_to(generated)
@@ -304,6 +314,17 @@ def render_markdown(r: dict) -> str:
         f"one incremental day: **{r['incremental_day_seconds']} s**; "
         f"peak memory: **{r['peak_rss_mb']} MB**.",
     ]
+    by_name = {s["name"]: s for s in r["stages"]}
+    if "land" in by_name and PLAIN_LOAD in by_name and by_name[PLAIN_LOAD]["seconds"]:
+        land, plain = by_name["land"], by_name[PLAIN_LOAD]
+        lines += [
+            "",
+            f"Landing took **{land['seconds'] / plain['seconds']:.1f}x** the plain DuckDB bulk "
+            f"load of the same files ({land['seconds']} s against {plain['seconds']} s; the "
+            "reference keeps no ledger, line numbers or rejects; target: within 2x).",
+        ]
+        for table, error in plain["detail"].get("failed", {}).items():
+            lines.append(f"The reference could not read `{table}`: {error}")
     for s in r["stages"] + r["incremental_day"]:
         for uid in s["detail"].get("failed", []):
             lines.append(f"FAILED in {s['name']}: `{uid}`")

@@ -1,5 +1,5 @@
 """Incremental equivalence: a warehouse fed day by day (A) equals one built from everything at once
-(B), table by table, in staging, intermediate and marts.
+(B), table by table, in staging, quarantine, intermediate and marts.
 
 A: the generated files are copied into the inbox in BATCHES by the date token in their names
 (late records sit in later days' files, re-sent `_resend` files and a byte-identical re-delivery
@@ -62,7 +62,7 @@ BATCHES = 4
 # path, see docs/activation/ltv.md). The world is too short for a fit anyway.
 LTV_VARS = {"ltv_refit_days": 0}
 MAX_LATENESS_DAYS = 5  # orchestration/lib/generator/dirt.py: late delivery 1-5 days
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "quarantine", "intermediate", "marts")
 EXCLUDED_COLUMNS = {
     "_loaded_at",
     "first_loaded_at",

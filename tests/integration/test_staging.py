@@ -927,3 +927,62 @@ def test_reconciliation_test_catches_lost_and_doubled_rows(built, tmp_path, dama
             con.execute(damage)
     r = run_dbt(proj, copy, "test", "--select", "assert_staging_reconciles_with_raw")
     assert (r.returncode == 0) is passes, r.stdout[-4000:]
+
+
+def test_a_copy_reread_in_the_lookback_margin_never_replaces_a_newer_staged_one(tmp_path):
+    """Two landing runs within staging_lookback_hours, then a third: the third run re-reads the
+    first (margin) but not the second (the newest already staged), so the first run's copy of a
+    key must not replace the second run's newer copy; likewise for quarantine, re-read rows are
+    not quarantined twice. A full build is the reference."""
+    proj = make_project(tmp_path)
+    db = tmp_path / "warehouse.duckdb"
+    t_a = datetime(2026, 6, 19, 6, 0, 0)
+    t_b = datetime(2026, 6, 19, 6, 30, 0)  # within the 1-hour margin of t_a
+    t_c = datetime(2026, 6, 20, 6, 0, 0)
+    order = {"user_id": "u1", "order_time": "2026-06-18 20:00:00", "items_amount_cny": "90"}
+    order["pay_amount_cny"] = "90"
+    member = {"member_id": "m1", "card_no": "C1", "register_time": "2025-01-01 10:00:00"}
+    batches = [
+        {
+            "shop/orders": [
+                {"order_id": "o1", "status": "paid", **order, **_f("a.csv", t_a)},
+                {"order_id": "o9", "status": "??", **order, **_f("a.csv", t_a)},  # quarantined
+            ],
+            "membership/members": [{"gender": "M", **member, **_f("a.csv", t_a)}],
+        },
+        {
+            "shop/orders": [{"order_id": "o1", "status": "cancelled", **order, **_f("b.csv", t_b)}],
+            "membership/members": [{"gender": "F", **member, **_f("b.csv", t_b)}],
+        },
+        {"shop/orders": [{"order_id": "o2", "status": "paid", **order, **_f("c.csv", t_c)}]},
+    ]
+    models = ["stg_shop__orders", "stg_membership__members", "quarantine_shop"]
+
+    def state(db: Path) -> tuple:
+        with connect(db) as con:
+            return (
+                con.execute(
+                    "select order_id, status, _loaded_at from staging.stg_shop__orders order by 1"
+                ).fetchall(),
+                con.execute(
+                    "select member_id, gender from staging.stg_membership__members"
+                ).fetchall(),
+                con.execute(
+                    "select record_key, reason, _loaded_at from quarantine.quarantine_shop"
+                ).fetchall(),
+            )
+
+    create_raw(db, {})
+    r = run_dbt(proj, db, "seed")
+    assert r.returncode == 0, r.stdout[-8000:]
+    for batch in batches:
+        create_raw(db, batch)
+        r = run_dbt(proj, db, "run", "--select", *models)
+        assert r.returncode == 0, r.stdout[-8000:]
+    incremental = state(db)
+    assert incremental[0] == [("o1", "cancelled", t_b), ("o2", "paid", t_c)], incremental
+    assert incremental[1] == [("m1", "F")]
+    assert len(incremental[2]) == 1
+    r = run_dbt(proj, db, "run", "--full-refresh", "--select", *models)
+    assert r.returncode == 0, r.stdout[-8000:]
+    assert state(db) == incremental

@@ -1,2 +1,2 @@
-{{ config(schema='quarantine') }}
-{{ quarantine_select(source('ads', 'spend_daily'), spec_ads__spend_daily()) }}
+{{ quarantine_incremental_config() }}
+{{ quarantine_select(source('ads', 'spend_daily'), spec_ads__spend_daily(), where=incremental_lookback_filter('r._loaded_at')) }}

@@ -1,2 +1,2 @@
-{{ config(schema='quarantine') }}
-{{ quarantine_select(source('dmp', 'segments'), spec_dmp__segments()) }}
+{{ quarantine_incremental_config() }}
+{{ quarantine_select(source('dmp', 'segments'), spec_dmp__segments(), where=incremental_lookback_filter('r._loaded_at')) }}

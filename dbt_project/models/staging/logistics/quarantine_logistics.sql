@@ -1,2 +1,2 @@
-{{ config(schema='quarantine') }}
-{{ quarantine_select(source('logistics', 'shipments'), spec_logistics__shipments()) }}
+{{ quarantine_incremental_config() }}
+{{ quarantine_select(source('logistics', 'shipments'), spec_logistics__shipments(), where=incremental_lookback_filter('r._loaded_at')) }}

@@ -1,2 +1,2 @@
-{{ config(schema='quarantine') }}
-{{ quarantine_select(source('survey', 'nps_responses'), spec_survey__nps_responses()) }}
+{{ quarantine_incremental_config() }}
+{{ quarantine_select(source('survey', 'nps_responses'), spec_survey__nps_responses(), where=incremental_lookback_filter('r._loaded_at')) }}

@@ -5,8 +5,8 @@ and detect encoding -> decode and parse in batches (UTF-8: whole blocks of lines
 see :mod:`.fast`) -> hand the lines to the entity's batch. Per entity, not per file: the lines of
 consecutive files of one entity are parsed and inserted together (:class:`.sink.EntityBatch`),
 then each file's ledger and delivery rows are recorded with its final counts. Several files share
-one transaction (committed every ~1M lines), so a killed process leaves each file either fully
-landed or not at all, and the next run lands what is missing.
+one transaction (committed every ~2M lines or 1,000 files), so a killed process leaves each file
+either fully landed or not at all, and the next run lands what is missing.
 """
 
 from __future__ import annotations

@@ -220,3 +220,15 @@ from _l2
         on_schema_change='append_new_columns'
     ) }}
 {%- endmacro %}
+
+{#- Config of a staged model that reads only newly landed raw rows (staging_select's where=
+    incremental_lookback_filter('r._loaded_at')): rows are replaced on the spec's key, so a late
+    copy of a record replaces the staged one when it ranks before it (dedupe_valid). -#}
+{% macro staging_incremental_config(spec) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=spec.key[0] if spec.key | length == 1 else spec.key,
+        incremental_strategy=replace_rows_strategy(),
+        on_schema_change='append_new_columns'
+    ) }}
+{%- endmacro %}

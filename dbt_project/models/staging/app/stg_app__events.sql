@@ -2,13 +2,8 @@
     already staged (less var('staging_lookback_hours') of margin), deduplicates them (latest
     _loaded_at, then lowest file/line) and delete+inserts on event_id, so late copies of an event
     replace the staged one and a re-run changes nothing. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    incremental_strategy=replace_rows_strategy(),
-    on_schema_change='append_new_columns'
-) }}
 {%- set spec = spec_app__events() %}
+{{ staging_incremental_config(spec) }}
 
 with typed as (
     {{ staging_select(source('app', 'events'), spec, where=incremental_lookback_filter('r._loaded_at')) }}

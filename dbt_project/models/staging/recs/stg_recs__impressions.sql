@@ -1,12 +1,7 @@
 {#- Incremental on the landing time (see stg_app__events for the lookback rule): the key's
     newest landed copy wins, as in a full build (spec order: _loaded_at desc first). -#}
-{{ config(
-    materialized='incremental',
-    unique_key=['impression_date', 'sku', 'slot', 'platform'],
-    incremental_strategy=replace_rows_strategy(),
-    on_schema_change='append_new_columns'
-) }}
 {%- set spec = spec_recs__impressions() %}
+{{ staging_incremental_config(spec) }}
 
 with typed as (
     {{ staging_select(source('recs', 'impressions'), spec, where=incremental_lookback_filter('r._loaded_at')) }}

@@ -1,11 +1,6 @@
-{#- One row per order line, order_item_id = order_id || '-' || line_no (incremental). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='order_item_id',
-    incremental_strategy=replace_rows_strategy(),
-    on_schema_change='append_new_columns'
-) }}
+{#- One row per order line, order_item_id = order_id || '-' || line_no (incremental, rows replaced on the spec's key order_id + line_no). -#}
 {%- set spec = spec_shop__order_items() %}
+{{ staging_incremental_config(spec) }}
 
 with typed as (
     {{ staging_select(source('shop', 'order_items'), spec, where=incremental_lookback_filter('r._loaded_at')) }}

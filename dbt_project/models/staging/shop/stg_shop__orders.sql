@@ -1,11 +1,6 @@
 {#- One row per order_id (incremental; see stg_app__events for the lookback rule). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='order_id',
-    incremental_strategy=replace_rows_strategy(),
-    on_schema_change='append_new_columns'
-) }}
 {%- set spec = spec_shop__orders() %}
+{{ staging_incremental_config(spec) }}
 
 with typed as (
     {{ staging_select(source('shop', 'orders'), spec, where=incremental_lookback_filter('r._loaded_at')) }}

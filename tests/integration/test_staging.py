@@ -986,3 +986,47 @@ def test_a_copy_reread_in_the_lookback_margin_never_replaces_a_newer_staged_one(
     r = run_dbt(proj, db, "run", "--full-refresh", "--select", *models)
     assert r.returncode == 0, r.stdout[-8000:]
     assert state(db) == incremental
+
+
+def test_a_quarantine_without_rejects_still_reads_only_rows_landed_since_its_last_run(tmp_path):
+    """quarantine_app stays empty when no event is malformed; its rows then cannot say how far it
+    has read, so it records that (dbt_state.quarantine_watermarks). A malformed row slipped in
+    behind that mark is not re-read by the next incremental run (which reads only the new landing
+    run), while a full build, the reference for what is read, quarantines both."""
+    proj = make_project(tmp_path)
+    db = tmp_path / "warehouse.duckdb"
+    t_old, t_a, t_c = (datetime(2026, 6, d, 6, 0, 0) for d in (10, 19, 20))
+    event = {"event_time": "2026-06-18T20:15:03+08:00", "device_id": "d1", "platform": "ios"}
+
+    def app_event(event_id: str, event_type: str, loaded_at: datetime) -> dict:
+        return {"event_id": event_id, "event_type": event_type, **event, **_f("e.jsonl", loaded_at)}
+
+    def quarantined() -> list[tuple]:
+        with connect(db) as con:
+            return con.execute(
+                "select record_key, _loaded_at from quarantine.quarantine_app order by 2"
+            ).fetchall()
+
+    create_raw(db, {"app/events": [app_event("e1", "view", t_a)]})
+    assert run_dbt(proj, db, "seed").returncode == 0
+    r = run_dbt(proj, db, "run", "--select", "quarantine_app")
+    assert r.returncode == 0, r.stdout[-8000:]
+    assert quarantined() == []
+    with connect(db) as con:
+        marks = con.execute("select * from dbt_state.quarantine_watermarks").fetchall()
+    assert marks == [("quarantine_app", t_a)]
+
+    create_raw(
+        db,
+        {"app/events": [app_event("e8", "??", t_old), app_event("e9", "??", t_c)]},
+    )
+    r = run_dbt(proj, db, "run", "--select", "quarantine_app")
+    assert r.returncode == 0, r.stdout[-8000:]
+    assert [loaded for _, loaded in quarantined()] == [t_c]
+    with connect(db) as con:
+        marks = con.execute("select * from dbt_state.quarantine_watermarks").fetchall()
+    assert marks == [("quarantine_app", t_c)]
+
+    r = run_dbt(proj, db, "run", "--full-refresh", "--select", "quarantine_app")
+    assert r.returncode == 0, r.stdout[-8000:]
+    assert [loaded for _, loaded in quarantined()] == [t_old, t_c]

@@ -31,17 +31,55 @@
     than what is staged, so they are read; delete+insert on the unique key makes re-runs
     idempotent, and the newest landing always wins the dedup, so re-reading older rows is never
     needed. The work of an incremental run follows what was landed since, not the history. -#}
-{% macro incremental_lookback_filter(col='_loaded_at') -%}
+{% macro incremental_lookback_filter(col='_loaded_at', newest=none) -%}
     {%- if is_incremental() and staging_reads_new_rows_only() -%}
-        {%- set newest = "(select coalesce(max(_loaded_at), " ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ") from " ~ this ~ ")" -%}
-        ({{ col }} >= (
-            select {{ dbt.dateadd('hour', -1 * var('staging_lookback_hours') | int,
-                                  'coalesce(max(_loaded_at), ' ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ')') }}
-            from {{ this }}
-        )
+        {%- set newest = newest or "(select coalesce(max(_loaded_at), " ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ") from " ~ this ~ ")" -%}
+        ({{ col }} >= {{ dbt.dateadd('hour', -1 * var('staging_lookback_hours') | int, newest) }}
         and {{ col }} <> {{ newest }})
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- quarantine_lookback_filter(col): incremental_lookback_filter for a quarantine model, whose
+    rows (rejects only) cannot tell how far it has read: a source without rejects would leave it
+    empty and every run would re-read the whole history. So the newest landing run it has read is
+    recorded after each run (record_quarantine_watermark) and the filter starts from there.
+    Without a record yet (a warehouse built before it existed), the newest quarantined row is
+    used, as for staging. -#}
+{% macro quarantine_lookback_filter(col='_loaded_at') -%}
+    {%- if is_incremental() and staging_reads_new_rows_only()
+          and load_relation(quarantine_watermark_relation()) is not none -%}
+        {%- set newest -%}
+            coalesce(
+                (select max(processed_to) from {{ quarantine_watermark_relation() }}
+                 where model_name = '{{ this.identifier }}'),
+                (select max(_loaded_at) from {{ this }}),
+                {{ try_cast_to("'1900-01-01'", dbt.type_timestamp()) }})
+        {%- endset -%}
+        {{ incremental_lookback_filter(col, newest='(' ~ newest ~ ')') }}
+    {%- else -%}
+        {{ incremental_lookback_filter(col) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of every quarantine model: record the newest _loaded_at of its raw sources, all of
+    which this run has read (landing and dbt never overlap). In the model's transaction, so a
+    failed run records nothing. The table: macros/portable/run_state.sql. A no-op where
+    incremental runs re-read everything (Spark). -#}
+{% macro record_quarantine_watermark() -%}
+    {%- if staging_reads_new_rows_only() -%}
+        {%- set wm = quarantine_watermark_relation() -%}
+        delete from {{ wm }} where model_name = '{{ this.identifier }}';
+        insert into {{ wm }}
+        select '{{ this.identifier }}', max(_loaded_at) from (
+            {%- for s in model.sources %}
+            select max(_loaded_at) as _loaded_at from {{ source(s[0], s[1]) }}
+            {%- if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        ) as sources
+    {%- else -%}
+        select 1
     {%- endif -%}
 {%- endmacro %}
 

@@ -217,7 +217,8 @@ from _l2
         materialized='incremental',
         unique_key=['_source_file', '_line_number', '_loaded_at'],
         incremental_strategy=replace_rows_strategy(),
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        post_hook=["{{ record_quarantine_watermark() }}"]
     ) }}
 {%- endmacro %}
 

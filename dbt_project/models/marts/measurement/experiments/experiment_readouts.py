@@ -59,7 +59,14 @@ def welch(m_c: float, v_c: float, n_c: int, m_t: float, v_t: float, n_t: int, co
     df = (a + b) ** 2 / (a**2 / (n_c - 1) + b**2 / (n_t - 1))
     t = stats.t.ppf(0.5 + conf / 2, df)
     p_value = 2 * stats.t.sf(abs(diff) / se, df)
-    return {"diff": diff, "se": se, "ci_low": diff - t * se, "ci_high": diff + t * se, "p": p_value, "df": df}
+    return {
+        "diff": diff,
+        "se": se,
+        "ci_low": diff - t * se,
+        "ci_high": diff + t * se,
+        "p": p_value,
+        "df": df,
+    }
 
 
 def prob_beta_beats(x_c: float, n_c: int, x_t: float, n_t: int) -> float:
@@ -162,7 +169,10 @@ def model(dbt, session):
     dbt.config(materialized="table")
     params = {r["parameter"]: r["value"] for r in _rows(dbt.ref("experiment_parameters"))}
     conf = float(params["confidence_level"])
-    srm = {r["experiment_id"]: bool(r["is_srm_flagged"]) for r in _rows(dbt.ref("experiment_srm_checks"))}
+    srm = {
+        r["experiment_id"]: bool(r["is_srm_flagged"])
+        for r in _rows(dbt.ref("experiment_srm_checks"))
+    }
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in _rows(dbt.ref("experiment_arm_stats")):
         groups.setdefault((r["experiment_id"], r["metric"]), []).append(r)

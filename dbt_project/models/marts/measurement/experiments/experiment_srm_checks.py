@@ -70,8 +70,12 @@ def model(dbt, session):
         out["experiment_id"].append(exp)
         out["variants"].append(len(rs))
         out["units"].append(sum(observed))
-        out["designed_split"].append(" / ".join(f"{r['variant']} {s:.3f}" for r, s in zip(rs, design, strict=True)))
-        out["observed_split"].append(" / ".join(f"{r['variant']} {float(r['observed_share']):.3f}" for r in rs))
+        out["designed_split"].append(
+            " / ".join(f"{r['variant']} {s:.3f}" for r, s in zip(rs, design, strict=True))
+        )
+        out["observed_split"].append(
+            " / ".join(f"{r['variant']} {float(r['observed_share']):.3f}" for r in rs)
+        )
         out["chi_square"].append(chi2)
         out["degrees_of_freedom"].append(len(rs) - 1)
         out["p_value"].append(p)

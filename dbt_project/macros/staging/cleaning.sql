@@ -48,11 +48,11 @@
     Without a record yet (a warehouse built before it existed), the newest quarantined row is
     used, as for staging. -#}
 {% macro quarantine_lookback_filter(col='_loaded_at') -%}
-    {%- if is_incremental() and staging_reads_new_rows_only()
-          and load_relation(quarantine_watermark_relation()) is not none -%}
+    {%- set wm = quarantine_watermark_relation() -%}
+    {%- if is_incremental() and staging_reads_new_rows_only() and load_relation(wm) is not none -%}
         {%- set newest -%}
             coalesce(
-                (select max(processed_to) from {{ quarantine_watermark_relation() }}
+                (select max(processed_to) from {{ wm }}
                  where model_name = '{{ this.identifier }}'),
                 (select max(_loaded_at) from {{ this }}),
                 {{ try_cast_to("'1900-01-01'", dbt.type_timestamp()) }})

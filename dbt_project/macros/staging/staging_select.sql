@@ -191,9 +191,10 @@ from _l2
     {%- endfor -%}
 {%- endmacro %}
 
-{#- quarantine_select(raw, spec, stores, where): rejected rows of one entity, no personal data.
-    where: SQL on alias r, as for staging_select (quarantine_incremental_config). -#}
-{% macro quarantine_select(raw, spec, stores=none, where=none) -%}
+{#- quarantine_select(raw, spec, stores): rejected rows of one entity, no personal data. In an
+    incremental quarantine model (quarantine_incremental_config) only the raw rows landed since its
+    last run are read (quarantine_lookback_filter); in a table model, all of them. -#}
+{% macro quarantine_select(raw, spec, stores=none) -%}
     select
         cast('{{ spec.entity }}' as {{ dbt.type_string() }}) as entity,
         _source_file,
@@ -202,7 +203,7 @@ from _l2
         _reject_reason as reason,
         _loaded_at
     from (
-        {{ staging_select(raw, spec, where=where, stores=stores) }}
+        {{ staging_select(raw, spec, where=quarantine_lookback_filter('r._loaded_at'), stores=stores) }}
     ) as typed
     where _reject_reason is not null
 {%- endmacro %}

@@ -1,2 +1,2 @@
 {{ quarantine_incremental_config() }}
-{{ quarantine_select(source('ads', 'spend_daily'), spec_ads__spend_daily(), where=quarantine_lookback_filter('r._loaded_at')) }}
+{{ quarantine_select(source('ads', 'spend_daily'), spec_ads__spend_daily()) }}

@@ -1,2 +1,2 @@
 {{ quarantine_incremental_config() }}
-{{ quarantine_select(source('survey', 'nps_responses'), spec_survey__nps_responses(), where=quarantine_lookback_filter('r._loaded_at')) }}
+{{ quarantine_select(source('survey', 'nps_responses'), spec_survey__nps_responses()) }}

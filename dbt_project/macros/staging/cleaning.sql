@@ -48,8 +48,9 @@
     Without a record yet (a warehouse built before it existed), the newest quarantined row is
     used, as for staging. -#}
 {% macro quarantine_lookback_filter(col='_loaded_at') -%}
-    {%- set wm = quarantine_watermark_relation() -%}
-    {%- if is_incremental() and staging_reads_new_rows_only() and load_relation(wm) is not none -%}
+    {#- The relation is made only where it is read: Spark's target has no database. -#}
+    {%- set wm = quarantine_watermark_relation() if is_incremental() and staging_reads_new_rows_only() -%}
+    {%- if wm and load_relation(wm) is not none -%}
         {%- set newest -%}
             coalesce(
                 (select max(processed_to) from {{ wm }}

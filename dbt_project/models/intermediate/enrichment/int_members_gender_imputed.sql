@@ -27,7 +27,7 @@ online_signals as (
     inner join {{ ref('stg_shop__orders') }} as o on o.user_id = m.user_id
     inner join {{ ref('stg_shop__order_items') }} as oi on oi.order_id = o.order_id
     where m.gender is null
-      and oi.category in ('{{ category_weights.keys() | join("', '") }}')
+      and oi.category in ('{{ category_weights.keys() | join("', '") }}')  -- noqa: LT05
 ),
 
 offline_signals as (
@@ -36,7 +36,7 @@ offline_signals as (
     inner join {{ ref('stg_pos__receipts') }} as r on r.member_card_no = m.card_no
     inner join {{ ref('stg_pos__receipt_lines') }} as rl on rl.receipt_id = r.receipt_id
     where m.gender is null
-      and rl.category in ('{{ category_weights.keys() | join("', '") }}')
+      and rl.category in ('{{ category_weights.keys() | join("', '") }}')  -- noqa: LT05
 ),
 
 purchase_signals as (
@@ -54,6 +54,10 @@ purchase_signals as (
     ) as baskets
 ),
 
+social_tags as (
+    select distinct phone_hash, tag from {{ ref('stg_social__tags') }}
+),
+
 social_signals as (
     select
         m.member_id,
@@ -63,9 +67,7 @@ social_signals as (
         {%- endfor %}
         end as weight
     from members as m
-    inner join (
-        select distinct phone_hash, tag from {{ ref('stg_social__tags') }}
-    ) as t on t.phone_hash = m.phone_hash
+    inner join social_tags as t on t.phone_hash = m.phone_hash
     where m.gender is null
       and t.tag in ('{{ tag_weights.keys() | join("', '") }}')
 ),

@@ -49,7 +49,8 @@ previous_anchors as (
     {% if previous is not none %}
     select distinct anchor_identifier_key as identifier_key from {{ previous_state_relation() }}
     {% else %}
-    select cast(null as {{ dbt.type_string() }}) as identifier_key where 1 = 0
+    select cast(null as {{ dbt.type_string() }}) as identifier_key
+    where 1 = 0
     {% endif %}
 
 ),

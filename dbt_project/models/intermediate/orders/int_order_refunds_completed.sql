@@ -175,11 +175,9 @@ cumulative as (
         rd.completed_refund_cny,
         case
             when ov.order_id is not null then lt.refunded_cny
-            else case
-                when t.refund_cny > (case when o.header_goods_value_cny > 0 then o.header_goods_value_cny else 0 end)
-                    then (case when o.header_goods_value_cny > 0 then o.header_goods_value_cny else 0 end)
-                else t.refund_cny
-            end
+            when t.refund_cny > (case when o.header_goods_value_cny > 0 then o.header_goods_value_cny else 0 end)
+                then (case when o.header_goods_value_cny > 0 then o.header_goods_value_cny else 0 end)
+            else t.refund_cny
         end as cumulative_refunded_cny
     from refund_dates as rd
     inner join orders as o on o.order_id = rd.order_id

@@ -50,7 +50,8 @@ members as (
 
 primary_member as (
 
-    select * from members where member_rank = 1
+    select * from members
+    where member_rank = 1
 
 ),
 

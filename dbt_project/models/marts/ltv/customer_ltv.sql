@@ -14,7 +14,7 @@ ranked as (
 
     select
         scores.*,
-        count(*) over (order by predicted_value_1y_cny) as customers_at_or_below,
+        count(*) over (order by scores.predicted_value_1y_cny) as customers_at_or_below,
         count(*) over () as customers_total
     from scores
 

@@ -21,7 +21,7 @@ ranked as (
 
     select
         scores.*,
-        count(*) over (order by predicted_value_holdout_cny) as customers_at_or_below,
+        count(*) over (order by scores.predicted_value_holdout_cny) as customers_at_or_below,
         count(*) over () as customers_total
     from scores
 
@@ -31,7 +31,7 @@ deciled as (
 
     select
         ranked.*,
-        floor((customers_at_or_below * 10 - 1) / customers_total) + 1 as prediction_decile
+        floor((ranked.customers_at_or_below * 10 - 1) / ranked.customers_total) + 1 as prediction_decile
     from ranked
 
 )

@@ -34,7 +34,7 @@ history as (
         and h.dimension = k.dimension
         and h.dimension_value = k.dimension_value
         and h.kpi_date < k.kpi_date
-        and {{ dbt.datediff('h.kpi_date', 'k.kpi_date', 'day') }} <= 7 * {{ weeks }}
+        and {{ dbt.datediff('h.kpi_date', 'k.kpi_date', 'day') }} <= 7 * {{ weeks }}  -- noqa: LT05
         and mod({{ dbt.datediff('h.kpi_date', 'k.kpi_date', 'day') }}, 7) = 0
 
 ),
@@ -139,7 +139,7 @@ movers as (
         z_score,
         row_number() over (
             partition by kpi_date, kpi
-            order by abs(z_score) desc, dimension, dimension_value
+            order by abs(z_score) desc, dimension asc, dimension_value asc
         ) as mover_rank
     from flagged
     where dimension <> 'overall' and z_score is not null

@@ -88,7 +88,7 @@ rec_orders as (
         on c.customer_id = o.customer_id
         and c.sku = l.sku
         and c.clicked_at <= o.ordered_at
-        and {{ dbt.datediff('c.clicked_at', 'o.ordered_at', 'second') }} <= {{ window_days }} * 86400
+        and {{ dbt.datediff('c.clicked_at', 'o.ordered_at', 'second') }} <= {{ window_days }} * 86400  -- noqa: LT05
     where o.order_channel = 'online'
 
 ),
@@ -228,6 +228,18 @@ cvr as (
 
 ),
 
+-- Each customer's orders numbered by time: rn = 1 is the first.
+orders_numbered as (
+
+    select
+        customer_id,
+        net_cny,
+        row_number() over (partition by customer_id order by ordered_at, order_id) as rn
+    from orders
+    where customer_id is not null
+
+),
+
 -- New customers: first counted order on the day, with that order's net amount.
 new_customers as (
 
@@ -237,14 +249,7 @@ new_customers as (
         coalesce(d.acquisition_channel, 'unknown') as acquisition_channel,
         fo.net_cny as first_order_net_cny
     from {{ ref('dim_customers') }} as d
-    inner join (
-        select
-            customer_id,
-            net_cny,
-            row_number() over (partition by customer_id order by ordered_at, order_id) as rn
-        from orders
-        where customer_id is not null
-    ) as fo on fo.customer_id = d.customer_id and fo.rn = 1
+    inner join orders_numbered as fo on fo.customer_id = d.customer_id and fo.rn = 1
     where d.first_order_date is not null
 
 ),

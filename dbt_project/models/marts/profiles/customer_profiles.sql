@@ -136,6 +136,20 @@ carts as (
 
 ),
 
+-- cart events followed by a paid order of the same SKU within 72 hours
+carts_ordered as (
+
+    select distinct c.event_id
+    from carts as c
+    inner join {{ ref('fct_order_lines') }} as l
+        on l.customer_id = c.customer_id and l.sku = c.sku
+    inner join {{ ref('fct_orders') }} as o on o.order_id = l.order_id
+    where o.status = 'paid'
+        and o.ordered_at >= c.carted_at
+        and o.ordered_at <= {{ dbt.dateadd('hour', 72, 'c.carted_at') }}
+
+),
+
 cart_conversion as (
 
     select
@@ -143,16 +157,7 @@ cart_conversion as (
         count(*) as carted_item_count,
         sum(case when exists_order.event_id is not null then 1 else 0 end) as ordered_within_72h_count
     from carts as c
-    left join (
-        select distinct c2.event_id
-        from carts as c2
-        inner join {{ ref('fct_order_lines') }} as l
-            on l.customer_id = c2.customer_id and l.sku = c2.sku
-        inner join {{ ref('fct_orders') }} as o on o.order_id = l.order_id
-        where o.status = 'paid'
-            and o.ordered_at >= c2.carted_at
-            and o.ordered_at <= {{ dbt.dateadd('hour', 72, 'c2.carted_at') }}
-    ) as exists_order on exists_order.event_id = c.event_id
+    left join carts_ordered as exists_order on exists_order.event_id = c.event_id
     group by c.customer_id
 
 ),

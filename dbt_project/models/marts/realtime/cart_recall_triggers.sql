@@ -218,7 +218,7 @@ triggers as (
     left join resolved as rd on rd.identifier_key = 'device_id:' || c.device_id
     left join resolved as ro on ro.identifier_key = 'openid:' || c.openid
     {%- endif %}
-    where c.event_id not in (select event_id from covered)
+    where c.event_id not in (select cv.event_id from covered as cv)
 
 )
 

@@ -55,7 +55,8 @@ select
     cast(gap_to_next_tier_cny as decimal(18, 2)) as gap_to_next_tier_cny,
     cast(case
         when next_tier_code is null then 'Top tier reached'
-        else {{ dbt.concat(["'spend '", segmentation_money_text('gap_to_next_tier_cny'), "' CNY more for '", 'lower(next_tier_name_en)']) }}
+        else {{ dbt.concat(["'spend '", segmentation_money_text('gap_to_next_tier_cny'),
+                            "' CNY more for '", 'lower(next_tier_name_en)']) }}
     end as {{ dbt.type_string() }}) as gap_to_next_tier_text_en,
     cast(case
         when next_tier_code is null then '已是最高等级'

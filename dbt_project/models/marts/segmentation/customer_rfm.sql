@@ -11,11 +11,12 @@ scored as (
     select
         st.*,
         case when st.has_purchased then
-            ntile(5) over (partition by st.has_purchased order by st.recency_days desc, st.customer_id)
+            ntile(5) over (partition by st.has_purchased order by st.recency_days desc, st.customer_id asc)
         end as recency_ntile,
         case when st.has_purchased then
             ntile(5) over (partition by st.has_purchased
-                order by cast(st.frequency_window_purchase_count as double) / st.frequency_months_x_window_days, st.customer_id)
+                order by cast(st.frequency_window_purchase_count as double) / st.frequency_months_x_window_days,
+                    st.customer_id)
         end as frequency_ntile,
         case when st.has_purchased then
             ntile(5) over (partition by st.has_purchased
@@ -31,7 +32,8 @@ tied as (
         max(sc.frequency_ntile) over (partition by sc.has_purchased,
             cast(sc.frequency_window_purchase_count as double) / sc.frequency_months_x_window_days) as frequency_score,
         max(sc.monetary_ntile) over (partition by sc.has_purchased,
-            case when sc.has_purchased then cast(sc.lifetime_net_spend_cny as double) / sc.lifetime_purchase_count end) as monetary_score
+            case when sc.has_purchased then cast(sc.lifetime_net_spend_cny as double) / sc.lifetime_purchase_count end
+        ) as monetary_score
     from scored as sc
 )
 

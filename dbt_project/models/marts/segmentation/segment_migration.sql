@@ -99,9 +99,12 @@ paired as (
 
 dimensions as (
     select 'rfm_segment' as dimension
-    union all select 'recency_band' as dimension
-    union all select 'lifecycle_stage' as dimension
-    union all select 'membership_tier' as dimension
+    union all
+    select 'recency_band' as dimension
+    union all
+    select 'lifecycle_stage' as dimension
+    union all
+    select 'membership_tier' as dimension
 ),
 
 moves as (

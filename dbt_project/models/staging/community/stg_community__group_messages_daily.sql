@@ -4,7 +4,8 @@
 {{ staging_incremental_config(spec) }}
 
 with typed as (
-    {{ staging_select(source('community', 'group_messages_daily'), spec, where=incremental_lookback_filter('r._loaded_at')) }}
+    {{ staging_select(source('community', 'group_messages_daily'), spec,
+                      where=incremental_lookback_filter('r._loaded_at')) }}
 ),
 
 deduped as (

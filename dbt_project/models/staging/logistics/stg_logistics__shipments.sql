@@ -21,7 +21,8 @@ select
     shipped_at,
     delivered_at,
     preferred_slot,
-    case when delivered_at is null or promised_at is null then null else delivered_at > promised_at end as is_delivered_late,
+    case when delivered_at is null or promised_at is null then null else delivered_at > promised_at end
+        as is_delivered_late,
     _source_file,
     _line_number,
     _loaded_at

@@ -5,4 +5,5 @@ union all
 union all
 {{ quarantine_select(source('pos', 'footfall'), spec_pos__footfall(), stores=ref('stores')) }}
 union all
-{{ quarantine_select(source('pos', 'assistant_interactions'), spec_pos__assistant_interactions(), stores=ref('stores')) }}
+{{ quarantine_select(source('pos', 'assistant_interactions'), spec_pos__assistant_interactions(),
+                     stores=ref('stores')) }}

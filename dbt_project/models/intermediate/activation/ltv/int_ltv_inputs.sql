@@ -93,8 +93,8 @@ select
     cast(o.last_purchase_date as date) as last_purchase_date,
     cast(o.purchase_days as integer) as purchase_days,
     cast(o.purchase_days - 1 as integer) as frequency,
-    cast({{ dbt.datediff('o.first_purchase_date', 'o.last_purchase_date', 'day') }} as integer) as recency_days,
-    cast({{ dbt.datediff('o.first_purchase_date', 'o.period_end_date', 'day') }} as integer) as t_days,
+    cast({{ dbt.datediff('o.first_purchase_date', 'o.last_purchase_date', 'day') }} as integer) as recency_days,  -- noqa: LT05
+    cast({{ dbt.datediff('o.first_purchase_date', 'o.period_end_date', 'day') }} as integer) as t_days,  -- noqa: LT05
     cast(o.net_spend_cny as decimal(18, 2)) as net_spend_cny,
     cast(o.holdout_days as integer) as holdout_days,
     cast(case when o.fit_period = 'calibration' then coalesce(h.holdout_purchase_days, 0) end as integer)

@@ -60,7 +60,7 @@ totals as (
 )
 
 select
-    cast((select max(as_of_date) from {{ ref('customer_rfm') }}) as date) as as_of_date,
+    cast((select max(r.as_of_date) from {{ ref('customer_rfm') }} as r) as date) as as_of_date,
     cast(c.feature as {{ dbt.type_string() }}) as feature,
     cast(c.feature_value as {{ dbt.type_string() }}) as feature_value,
     cast(c.seed_customers as bigint) as seed_customers,

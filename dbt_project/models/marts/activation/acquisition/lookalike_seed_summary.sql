@@ -36,14 +36,20 @@ select
     cast(coalesce(s.as_of_date, {{ segmentation_as_of_date() }}) as date) as as_of_date,
     cast(s.seed_customers as bigint) as seed_customers,
     cast(s.base_customers as bigint) as base_customers,
-    cast(case when s.base_customers > 0 then 1.0 * s.seed_customers / s.base_customers end as double) as seed_share_of_base,
+    cast(case when s.base_customers > 0 then 1.0 * s.seed_customers / s.base_customers end as double)
+        as seed_share_of_base,
     cast(s.seed_mean_predicted_value_1y_cny as decimal(18, 2)) as seed_mean_predicted_value_1y_cny,
     cast(s.base_mean_predicted_value_1y_cny as decimal(18, 2)) as base_mean_predicted_value_1y_cny,
     cast(case when s.base_mean_predicted_value_1y_cny > 0
-        then s.seed_mean_predicted_value_1y_cny / s.base_mean_predicted_value_1y_cny end as double) as predicted_value_lift,
+        then s.seed_mean_predicted_value_1y_cny / s.base_mean_predicted_value_1y_cny end as double)
+        as predicted_value_lift,
     cast(s.seed_mean_net_spend_cny as decimal(18, 2)) as seed_mean_net_spend_cny,
     cast(s.base_mean_net_spend_cny as decimal(18, 2)) as base_mean_net_spend_cny,
     cast(case when s.base_mean_net_spend_cny > 0
         then s.seed_mean_net_spend_cny / s.base_mean_net_spend_cny end as double) as net_spend_lift,
-    cast(coalesce(s.seed_customers, 0) >= {{ activation_parameter('acquisition_parameters', 'lookalike_min_seed_size') }} as boolean) as meets_min_seed_size
+    cast(
+        coalesce(s.seed_customers, 0)
+        >= {{ activation_parameter('acquisition_parameters', 'lookalike_min_seed_size') }}
+        as boolean
+    ) as meets_min_seed_size
 from sizes as s

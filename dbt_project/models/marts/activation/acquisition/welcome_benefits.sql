@@ -57,7 +57,7 @@ select
     cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(as_of_date as date) as as_of_date,
     cast(first_seen_date as date) as first_seen_date,
-    cast({{ dbt.datediff('first_seen_date', 'as_of_date', 'day') }} as integer) as days_since_first_seen,
+    cast({{ dbt.datediff('first_seen_date', 'as_of_date', 'day') }} as integer) as days_since_first_seen,  -- noqa: LT05
     cast(acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
     cast(acquisition_platform as {{ dbt.type_string() }}) as acquisition_platform,
     cast(benefit_code as {{ dbt.type_string() }}) as benefit_code,

@@ -34,12 +34,12 @@ members as (
 changes as (
 
     select
-        audience_code,
-        sum(case when change_type = 'add' then 1 else 0 end) as added_offers,
-        sum(case when change_type = 'remove' then 1 else 0 end) as removed_offers
-    from {{ ref('audience_changes') }}
-    where snapshot_date = (select snapshot_date from run_date)
-    group by audience_code
+        ac.audience_code,
+        sum(case when ac.change_type = 'add' then 1 else 0 end) as added_offers,
+        sum(case when ac.change_type = 'remove' then 1 else 0 end) as removed_offers
+    from {{ ref('audience_changes') }} as ac
+    where ac.snapshot_date = (select r.snapshot_date from run_date as r)
+    group by ac.audience_code
 
 ),
 
@@ -72,8 +72,11 @@ select
     cast(d.holdout_percent as integer) as holdout_percent,
     cast(d.description_en as {{ dbt.type_string() }}) as description_en,
     cast(d.description_zh as {{ dbt.type_string() }}) as description_zh,
-    cast({{ dbt.hash("d.source_model || '|' || d.channel || '|' || cast(d.holdout_percent as " ~ dbt.type_string() ~ ") || '|' || coalesce(d.description_en, '') || '|' || coalesce(d.description_zh, '')") }}
-        as {{ dbt.type_string() }}) as definition_hash
+    {%- set definition_text -%}
+        d.source_model || '|' || d.channel || '|' || cast(d.holdout_percent as {{ dbt.type_string() }})
+        || '|' || coalesce(d.description_en, '') || '|' || coalesce(d.description_zh, '')
+    {%- endset %}
+    cast({{ dbt.hash(definition_text) }} as {{ dbt.type_string() }}) as definition_hash
 from {{ ref('audience_definitions') }} as d
 cross join run_date as r
 left join members as m on m.audience_code = d.audience_code

@@ -71,7 +71,7 @@ members as (
 averaged as (
     select
         o.*,
-        {{ dbt.datediff('o.observed_from_date', 'o.as_of_date', 'day') }} + 1 as observed_days,
+        {{ dbt.datediff('o.observed_from_date', 'o.as_of_date', 'day') }} + 1 as observed_days,  -- noqa: LT05
         coalesce(ms.message_count, 0) as window_message_count,
         coalesce(mb.member_count, 0) as member_count
     from observed as o

@@ -102,18 +102,24 @@ customer_slots as (
     union all
     select w.customer_id, w.slot_hour, 'watch_history' as slot_source
     from watch_slots as w
-    where not exists (select 1 from group_slots as g where g.customer_id = w.customer_id)
+    where not exists (
+        select 1 from group_slots as g
+        where g.customer_id = w.customer_id
+    )
 ),
 
 category_signals as (
     select customer_id, top_category_1 as category, 'profile' as category_source
-    from {{ ref('customer_profiles') }} where top_category_1 is not null
+    from {{ ref('customer_profiles') }}
+    where top_category_1 is not null
     union all
     select customer_id, top_category_2, 'profile'
-    from {{ ref('customer_profiles') }} where top_category_2 is not null
+    from {{ ref('customer_profiles') }}
+    where top_category_2 is not null
     union all
     select customer_id, top_category_3, 'profile'
-    from {{ ref('customer_profiles') }} where top_category_3 is not null
+    from {{ ref('customer_profiles') }}
+    where top_category_3 is not null
     union all
     select m.customer_id, t.live_category, 'group_theme'
     from memberships as m

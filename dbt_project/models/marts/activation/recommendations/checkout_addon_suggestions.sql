@@ -219,8 +219,8 @@ ranked as (
         a.lift,
         row_number() over (
             partition by c.customer_id
-            order by case when a.sku is not null then 0 else 1 end, c.excess_cny,
-                coalesce(a.lift, 0) desc, c.basket_count desc, c.sku
+            order by case when a.sku is not null then 0 else 1 end, c.excess_cny asc,
+                coalesce(a.lift, 0) desc, c.basket_count desc, c.sku asc
         ) as suggestion_rank
     from candidates as c
     left join association_by_sku as a on a.customer_id = c.customer_id and a.sku = c.sku

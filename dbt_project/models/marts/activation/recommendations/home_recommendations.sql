@@ -43,7 +43,7 @@ category_views as (
         select
             v.*,
             row_number() over (
-                partition by v.customer_id, v.category order by v.last_viewed_at desc, v.sku
+                partition by v.customer_id, v.category order by v.last_viewed_at desc, v.sku asc
             ) as view_rank
         from views as v
         where v.category is not null
@@ -58,7 +58,7 @@ bestsellers as (
     from (
         select
             i.*,
-            row_number() over (partition by i.category order by i.basket_count desc, i.sku) as sales_rank
+            row_number() over (partition by i.category order by i.basket_count desc, i.sku asc) as sales_rank
         from {{ ref('int_recommendation__items') }} as i
     ) as ranked_items
     where sales_rank <= {{ activation_parameter('recommendation_parameters', 'home_items_per_category') }}
@@ -122,8 +122,8 @@ eligible as (
         i.basket_count,
         row_number() over (
             partition by c.customer_id, c.sku
-            order by c.source_order, coalesce(c.lift, 0) desc, coalesce(c.complement_priority, 0),
-                c.last_viewed_at desc, c.because_of_sku
+            order by c.source_order asc, coalesce(c.lift, 0) desc, coalesce(c.complement_priority, 0),
+                c.last_viewed_at desc, c.because_of_sku asc
         ) as reason_rank
     from candidates as c
     inner join {{ ref('int_recommendation__items') }} as i on i.sku = c.sku
@@ -140,8 +140,8 @@ ranked as (
         e.*,
         row_number() over (
             partition by e.customer_id
-            order by e.source_order, coalesce(e.lift, 0) desc, coalesce(e.complement_priority, 0),
-                e.last_viewed_at desc, e.basket_count desc, e.sku
+            order by e.source_order asc, coalesce(e.lift, 0) desc, coalesce(e.complement_priority, 0),
+                e.last_viewed_at desc, e.basket_count desc, e.sku asc
         ) as recommendation_rank
     from eligible as e
     where e.reason_rank = 1

@@ -82,7 +82,7 @@ kept as (
         t.max_rules_per_antecedent,
         row_number() over (
             partition by s.rule_level, s.antecedent
-            order by s.lift desc, s.confidence desc, s.pair_basket_count desc, s.consequent
+            order by s.lift desc, s.confidence desc, s.pair_basket_count desc, s.consequent asc
         ) as rule_rank
     from scored as s
     inner join {{ ref('association_rule_thresholds') }} as t on t.level = s.rule_level

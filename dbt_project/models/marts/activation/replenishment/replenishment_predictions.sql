@@ -113,7 +113,7 @@ gap_days as (
 
     select
         g.*,
-        {{ dbt.datediff('g.previous_purchase_date', 'g.purchase_date', 'day') }} as gap_days
+        {{ dbt.datediff('g.previous_purchase_date', 'g.purchase_date', 'day') }} as gap_days  -- noqa: LT05
     from gaps as g
 
 ),
@@ -174,7 +174,8 @@ dated as (
         {{ dbt.dateadd('day', 't.cycle_days - t.lead_days', 't.last_purchase_date') }} as reminder_date,
         {{ dbt.dateadd('day', 't.cycle_days + t.grace_days', 't.last_purchase_date') }} as reminder_end_date,
         {{ dbt.dateadd('day', 't.cycle_days - t.lead_days', 't.previous_purchase_date') }} as previous_reminder_date,
-        {{ dbt.dateadd('day', 't.cycle_days + t.grace_days', 't.previous_purchase_date') }} as previous_reminder_end_date
+        {{ dbt.dateadd('day', 't.cycle_days + t.grace_days', 't.previous_purchase_date') }}
+            as previous_reminder_end_date
     from trusted as t
     cross join as_of as a
 
@@ -194,7 +195,7 @@ select
     cast(predicted_next_date as date) as predicted_next_date,
     cast(reminder_date as date) as reminder_date,
     cast(reminder_end_date as date) as reminder_end_date,
-    cast({{ dbt.datediff('as_of_date', 'predicted_next_date', 'day') }} as integer) as days_until_predicted,
+    cast({{ dbt.datediff('as_of_date', 'predicted_next_date', 'day') }} as integer) as days_until_predicted,  -- noqa: LT05
     cast(case
         when as_of_date >= reminder_date and as_of_date <= reminder_end_date then 'due'
         when last_purchase_date >= previous_reminder_date

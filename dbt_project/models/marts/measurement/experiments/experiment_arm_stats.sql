@@ -44,7 +44,7 @@ per_arm_sums as (
     group by experiment_id, variant, metric
 ),
 
-{#- moments from exact sums: mean = s / n; sample (co)variance = (n * sab - sa * sb) / (n (n - 1)) -#}
+{# moments from exact sums: mean = s / n; sample (co)variance = (n * sab - sa * sb) / (n (n - 1)) #}
 per_arm as (
     select
         experiment_id,

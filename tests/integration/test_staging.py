@@ -915,8 +915,19 @@ def test_reconciliation_and_incremental_idempotence(built):
             " select * from staging.stg_app__events order by event_id limit 1",
             False,
         ),
+        (  # a staged row pointing at a raw line that does not exist
+            "update staging.stg_app__events set _line_number = _line_number + 1000000"
+            " where event_id = (select min(event_id) from staging.stg_app__events)",
+            False,
+        ),
     ],
-    ids=["untouched", "staged_row_lost", "quarantined_row_lost", "row_staged_twice"],
+    ids=[
+        "untouched",
+        "staged_row_lost",
+        "quarantined_row_lost",
+        "row_staged_twice",
+        "staged_row_without_raw",
+    ],
 )
 def test_reconciliation_test_catches_lost_and_doubled_rows(built, tmp_path, damage, passes):
     proj, db = built

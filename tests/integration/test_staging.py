@@ -1001,7 +1001,7 @@ def test_a_copy_reread_in_the_lookback_margin_never_replaces_a_newer_staged_one(
 
 def test_a_quarantine_without_rejects_still_reads_only_rows_landed_since_its_last_run(tmp_path):
     """quarantine_app stays empty when no event is malformed; its rows then cannot say how far it
-    has read, so it records that (dbt_state.quarantine_watermarks). A malformed row slipped in
+    has read, so it records that (dbt_state.watermarks). A malformed row slipped in
     behind that mark is not re-read by the next incremental run (which reads only the new landing
     run), while a full build, the reference for what is read, quarantines both."""
     proj = make_project(tmp_path)
@@ -1024,8 +1024,8 @@ def test_a_quarantine_without_rejects_still_reads_only_rows_landed_since_its_las
     assert r.returncode == 0, r.stdout[-8000:]
     assert quarantined() == []
     with connect(db) as con:
-        marks = con.execute("select * from dbt_state.quarantine_watermarks").fetchall()
-    assert marks == [("quarantine_app", t_a)]
+        marks = con.execute("select * from dbt_state.watermarks").fetchall()
+    assert marks == [("quarantine_app", "raw sources", t_a)]
 
     create_raw(
         db,
@@ -1035,8 +1035,8 @@ def test_a_quarantine_without_rejects_still_reads_only_rows_landed_since_its_las
     assert r.returncode == 0, r.stdout[-8000:]
     assert [loaded for _, loaded in quarantined()] == [t_c]
     with connect(db) as con:
-        marks = con.execute("select * from dbt_state.quarantine_watermarks").fetchall()
-    assert marks == [("quarantine_app", t_c)]
+        marks = con.execute("select * from dbt_state.watermarks").fetchall()
+    assert marks == [("quarantine_app", "raw sources", t_c)]
 
     r = run_dbt(proj, db, "run", "--full-refresh", "--select", "quarantine_app")
     assert r.returncode == 0, r.stdout[-8000:]

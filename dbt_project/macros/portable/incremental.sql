@@ -6,7 +6,7 @@
         A date-replacing mart is partitioned by its date (replace_rows_partition_by), so the run
         replaces exactly the partitions it writes. A staged model is keyed, not partitioned, so
         insert_overwrite replaces the whole table: staging re-reads all raw rows
-        (staging_reads_new_rows_only() is false) - correct and idempotent, not incremental.
+        (incremental_reads_new_rows_only() is false) - correct and idempotent, not incremental.
         Incremental staging on Spark needs a table format with merge (docs/spark.md).
     replace_rows_strategy() goes to incremental_strategy, replace_rows_partition_by(column) to
     partition_by. -#}
@@ -28,4 +28,17 @@
 {%- endmacro %}
 {% macro spark__replace_rows_partition_by(column) -%}
     {{ return([column]) }}
+{%- endmacro %}
+
+{#- Whether an incremental run reads only what changed in its inputs (true) or all of them (false
+    on Spark, where replace_rows_strategy() rewrites the whole table). Asked by incremental staging
+    and quarantine models and by int_app_events_resolved. -#}
+{% macro incremental_reads_new_rows_only() -%}
+    {{ return(adapter.dispatch('incremental_reads_new_rows_only', 'marketing_lakehouse')()) }}
+{%- endmacro %}
+{% macro default__incremental_reads_new_rows_only() -%}
+    {{ return(true) }}
+{%- endmacro %}
+{% macro spark__incremental_reads_new_rows_only() -%}
+    {{ return(false) }}
 {%- endmacro %}

@@ -1,23 +1,50 @@
 {#- Run state kept in the warehouse by dbt itself (not data: a schema of its own keeps it out of
     the layers BI and reports read).
 
-    quarantine_watermarks: how far each quarantine model has read its raw sources, one row per
-    model (macros/staging/cleaning.sql, quarantine_lookback_filter). Created once per invocation
-    by on-run-start: created inside the models' transactions, parallel models would conflict.
-    Not on Spark, where incremental staging re-reads everything (staging_reads_new_rows_only). -#}
-{% macro quarantine_watermark_relation() -%}
+    watermarks: how far an incremental model has read one of its inputs, one row per (model,
+    input). Read by read_watermark, written by record_watermark in the model's post-hook (in its
+    transaction, so a failed run records nothing). Users: the quarantine models
+    (quarantine_lookback_filter) and int_app_events_resolved. Created once per invocation by
+    on-run-start: created inside the models' transactions, parallel models would conflict.
+    Not on Spark, where incremental models re-read everything (incremental_reads_new_rows_only). -#}
+{% macro watermark_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema='dbt_state',
-                                  identifier='quarantine_watermarks')) }}
+                                  identifier='watermarks')) }}
+{%- endmacro %}
+
+{#- read_watermark(input_name): SQL scalar, the newest point of input_name this model has read
+    (NULL when none is recorded). Call only where incremental_reads_new_rows_only(). -#}
+{% macro read_watermark(input_name) -%}
+    (select max(processed_to) from {{ watermark_relation() }}
+     where model_name = '{{ this.identifier }}' and input_name = '{{ input_name }}')
+{%- endmacro %}
+
+{#- record_watermark(input_name, newest): post-hook SQL recording that this run has read
+    input_name up to the scalar SQL expression newest. A no-op on Spark. -#}
+{% macro record_watermark(input_name, newest) -%}
+    {%- if incremental_reads_new_rows_only() -%}
+        {%- set wm = watermark_relation() -%}
+        delete from {{ wm }}
+        where model_name = '{{ this.identifier }}' and input_name = '{{ input_name }}';
+        insert into {{ wm }} (model_name, input_name, processed_to)
+        select '{{ this.identifier }}', '{{ input_name }}', {{ newest }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro create_run_state_tables() -%}
     {{ return(adapter.dispatch('create_run_state_tables', 'marketing_lakehouse')()) }}
 {%- endmacro %}
 {% macro default__create_run_state_tables() -%}
-    {%- set wm = quarantine_watermark_relation() -%}
+    {%- set wm = watermark_relation() -%}
     create schema if not exists {{ wm.schema }};
     create table if not exists {{ wm }} (
-        model_name {{ dbt.type_string() }}, processed_to {{ dbt.type_timestamp() }})
+        model_name {{ dbt.type_string() }},
+        input_name {{ dbt.type_string() }},
+        processed_to {{ dbt.type_timestamp() }});
+    {#- its predecessor (quarantine models only, until 2026-12-06): the watermarks start afresh -#}
+    drop table if exists {{ wm.schema }}.quarantine_watermarks
 {%- endmacro %}
 {% macro spark__create_run_state_tables() -%}
     select 1

@@ -32,7 +32,7 @@
     idempotent, and the newest landing always wins the dedup, so re-reading older rows is never
     needed. The work of an incremental run follows what was landed since, not the history. -#}
 {% macro incremental_lookback_filter(col='_loaded_at', newest=none) -%}
-    {%- if is_incremental() and staging_reads_new_rows_only() -%}
+    {%- if is_incremental() and incremental_reads_new_rows_only() -%}
         {%- set newest = newest or "(select coalesce(max(_loaded_at), " ~ try_cast_to("'1900-01-01'", dbt.type_timestamp()) ~ ") from " ~ this ~ ")" -%}
         ({{ col }} >= {{ dbt.dateadd('hour', -1 * var('staging_lookback_hours') | int, newest) }}
         and {{ col }} <> {{ newest }})
@@ -48,13 +48,11 @@
     Without a record yet (a warehouse built before it existed), the newest quarantined row is
     used, as for staging. -#}
 {% macro quarantine_lookback_filter(col='_loaded_at') -%}
-    {#- The relation is made only where it is read: Spark's target has no database. -#}
-    {%- set wm = quarantine_watermark_relation() if is_incremental() and staging_reads_new_rows_only() -%}
-    {%- if wm and load_relation(wm) is not none -%}
+    {#- The watermark is read only where it is written: Spark's target has no database. -#}
+    {%- if is_incremental() and incremental_reads_new_rows_only() -%}
         {%- set newest -%}
             coalesce(
-                (select max(processed_to) from {{ wm }}
-                 where model_name = '{{ this.identifier }}'),
+                {{ read_watermark('raw sources') }},
                 (select max(_loaded_at) from {{ this }}),
                 {{ try_cast_to("'1900-01-01'", dbt.type_timestamp()) }})
         {%- endset -%}
@@ -65,34 +63,16 @@
 {%- endmacro %}
 
 {#- Post-hook of every quarantine model: record the newest _loaded_at of its raw sources, all of
-    which this run has read (landing and dbt never overlap). In the model's transaction, so a
-    failed run records nothing. The table: macros/portable/run_state.sql. A no-op where
-    incremental runs re-read everything (Spark). -#}
+    which this run has read (landing and dbt never overlap). The table:
+    macros/portable/run_state.sql. -#}
 {% macro record_quarantine_watermark() -%}
-    {%- if staging_reads_new_rows_only() -%}
-        {%- set wm = quarantine_watermark_relation() -%}
-        delete from {{ wm }} where model_name = '{{ this.identifier }}';
-        insert into {{ wm }}
-        select '{{ this.identifier }}', max(_loaded_at) from (
+    {%- set newest -%}
+        (select max(_loaded_at) from (
             {%- for s in model.sources %}
             select max(_loaded_at) as _loaded_at from {{ source(s[0], s[1]) }}
             {%- if not loop.last %} union all{% endif %}
             {%- endfor %}
-        ) as sources
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Whether an incremental run of a staged model reads only newly landed raw rows (true) or all
-    of them (false on Spark, where replace_rows_strategy() rewrites the whole table:
-    macros/portable/incremental.sql). -#}
-{% macro staging_reads_new_rows_only() -%}
-    {{ return(adapter.dispatch('staging_reads_new_rows_only', 'marketing_lakehouse')()) }}
-{%- endmacro %}
-{% macro default__staging_reads_new_rows_only() -%}
-    {{ return(true) }}
-{%- endmacro %}
-{% macro spark__staging_reads_new_rows_only() -%}
-    {{ return(false) }}
+        ) as sources)
+    {%- endset -%}
+    {{ record_watermark('raw sources', newest) }}
 {%- endmacro %}

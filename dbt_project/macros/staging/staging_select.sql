@@ -165,7 +165,7 @@ from _l2
     {#- is_incremental() needs `this`, which unit tests of table models lack: ask only
         incremental models -#}
     {%- if config.get('materialized') == 'incremental' and is_incremental()
-          and staging_reads_new_rows_only() %}
+          and incremental_reads_new_rows_only() %}
         and not exists (
             select 1
             from {{ this }} as _staged

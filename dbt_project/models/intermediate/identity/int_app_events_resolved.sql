@@ -1,28 +1,94 @@
 {#- App events attributed to a customer: the resolved user_id when logged in, else the resolved
     device_id, else the resolved openid. Events carrying only excluded identifiers (a shared
     in-store tablet used anonymously) have no customer and are left out.
-    One row per event_id. -#}
+    One row per event_id.
+
+    Incremental (where incremental_reads_new_rows_only()): an event's customer changes only when
+    the event is restaged or one of its identifiers changes customer, so a run re-resolves just
+      * the events staged since its last run (stg_app__events._loaded_at), and
+      * the events carrying an identifier that int_identity_mapping_history recorded as new,
+        reassigned or removed since its last run,
+    and replaces them by event_id. A re-resolved event with no customer any more (its identifiers
+    now excluded or gone) is written with a null customer and deleted by the post-hook, so it
+    leaves the table; so does an event no longer staged (stg_app__events rebuilt with
+    --full-refresh after a rule change; an anti-join, under a second at scale m). How far each
+    input was read is recorded in dbt_state.watermarks (in this
+    model's transaction); without a record every event is re-resolved. Reading a watermark
+    inclusively re-resolves the last run's changes again: harmless, never missed. -#}
+{%- set changes_only = is_incremental() and incremental_reads_new_rows_only() %}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy=replace_rows_strategy(),
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{{ delete_unattributed_events() if incremental_reads_new_rows_only() else 'select 1' }}",
+        "{{ record_watermark('stg_app__events', '(select max(_loaded_at) from ' ~ ref('stg_app__events') ~ ')') }}",
+        "{{ record_watermark('int_identity_mapping_history', '(select max(recorded_at) from ' ~ ref('int_identity_mapping_history') ~ ')') }}",
+    ]
+) }}
+-- depends_on: {{ ref('int_identity_mapping_history') }}
+{%- set epoch = try_cast_to("'1900-01-01'", dbt.type_timestamp()) %}
 
 with resolved as (
 
     select identifier_key, customer_id from {{ ref('int_identifiers_resolved') }}
 
+),
+
+{%- if changes_only %}
+
+reassigned as (
+
+    select identifier_key
+    from {{ ref('int_identity_mapping_history') }}
+    where recorded_at >= coalesce({{ read_watermark('int_identity_mapping_history') }}, {{ epoch }})
+
+),
+
+touched as (
+
+    select s.event_id
+    from {{ ref('stg_app__events') }} as s
+    where {{ incremental_lookback_filter(
+        's._loaded_at', newest='coalesce(' ~ read_watermark('stg_app__events') ~ ', ' ~ epoch ~ ')') }}
+    {%- for identifier in ['user_id', 'device_id', 'openid'] %}
+    union
+    select s.event_id
+    from {{ ref('stg_app__events') }} as s
+    inner join reassigned as r on r.identifier_key = '{{ identifier }}:' || s.{{ identifier }}
+    {%- endfor %}
+
+),
+
+{%- endif %}
+
+attributed as (
+
+    select
+        e.event_id,
+        coalesce(ru.customer_id, rd.customer_id, ro.customer_id) as customer_id,
+        e.event_type,
+        e.event_at,
+        e.session_id,
+        e.platform,
+        e.channel,
+        e.sku,
+        e.category,
+        e.quantity,
+        e.order_id
+    from {{ ref('stg_app__events') }} as e
+    left join resolved as ru on ru.identifier_key = 'user_id:' || e.user_id
+    left join resolved as rd on rd.identifier_key = 'device_id:' || e.device_id
+    left join resolved as ro on ro.identifier_key = 'openid:' || e.openid
+    {%- if changes_only %}
+    where e.event_id in (select t.event_id from touched as t)
+    {%- endif %}
+
 )
 
-select
-    e.event_id,
-    coalesce(ru.customer_id, rd.customer_id, ro.customer_id) as customer_id,
-    e.event_type,
-    e.event_at,
-    e.session_id,
-    e.platform,
-    e.channel,
-    e.sku,
-    e.category,
-    e.quantity,
-    e.order_id
-from {{ ref('stg_app__events') }} as e
-left join resolved as ru on ru.identifier_key = 'user_id:' || e.user_id
-left join resolved as rd on rd.identifier_key = 'device_id:' || e.device_id
-left join resolved as ro on ro.identifier_key = 'openid:' || e.openid
-where coalesce(ru.customer_id, rd.customer_id, ro.customer_id) is not null
+select *
+from attributed
+{%- if not changes_only %}
+where customer_id is not null
+{%- endif %}

@@ -12,9 +12,11 @@
     now excluded or gone) is written with a null customer and deleted by the post-hook, so it
     leaves the table; so does an event no longer staged (stg_app__events rebuilt with
     --full-refresh after a rule change; an anti-join, under a second at scale m). How far each
-    input was read is recorded in dbt_state.watermarks (in this
-    model's transaction); without a record every event is re-resolved. Reading a watermark
-    inclusively re-resolves the last run's changes again: harmless, never missed. -#}
+    input was read is recorded in dbt_state.watermarks (in this model's transaction); without a
+    record every event is re-resolved. The history watermark is exclusive: a history row carries
+    its invocation's start (to the second), and the invocation that recorded the mark had
+    finished before the next one started. (Inclusive, it re-resolved every event on the first
+    incremental run after a full build, whose history rows all carry one time.) -#}
 {%- set changes_only = is_incremental() and incremental_reads_new_rows_only() %}
 {{ config(
     materialized='incremental',
@@ -42,7 +44,7 @@ reassigned as (
 
     select identifier_key
     from {{ ref('int_identity_mapping_history') }}
-    where recorded_at >= coalesce({{ read_watermark('int_identity_mapping_history') }}, {{ epoch }})
+    where recorded_at > coalesce({{ read_watermark('int_identity_mapping_history') }}, {{ epoch }})
 
 ),
 

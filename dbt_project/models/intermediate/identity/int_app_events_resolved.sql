@@ -24,7 +24,7 @@
     incremental_strategy=replace_rows_strategy(),
     on_schema_change='append_new_columns',
     post_hook=[
-        "{{ delete_unattributed_events() if incremental_reads_new_rows_only() else 'select 1' }}",
+        "{{ delete_unattributed_events() }}",
         "{{ record_watermark('stg_app__events', '(select max(_loaded_at) from ' ~ ref('stg_app__events') ~ ')') }}",
         "{{ record_watermark('int_identity_mapping_history', '(select max(recorded_at) from ' ~ ref('int_identity_mapping_history') ~ ')') }}",
     ]

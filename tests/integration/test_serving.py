@@ -299,5 +299,7 @@ def test_dagster_asset_publishes_with_metadata(
     meta = mat.metadata
     assert meta["row_counts"].value == {"marts.a": 10, "marts.b": 20, "marts.c": 3}
     assert meta["path"].value == str(serving / "marts.duckdb")
+    assert meta["incremental"].value is False  # nothing was published before
+    assert meta["changes"].value == {t: "copied" for t in ("marts.a", "marts.b", "marts.c")}
     assert meta["bytes"].value > 0 and meta["seconds"].value >= 0
     assert count(serving / "marts.duckdb", "b") == 20

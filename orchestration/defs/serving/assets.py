@@ -29,6 +29,9 @@ def report_metadata(report: PublishReport) -> dict[str, dg.MetadataValue]:
         "parquet_bytes": dg.MetadataValue.int(report.parquet_bytes),
         "seconds": dg.MetadataValue.float(report.seconds),
         "publish_id": dg.MetadataValue.text(report.publish_id),
+        # started from the previous serving file, writing only what changed (else from scratch)
+        "incremental": dg.MetadataValue.bool(report.incremental),
+        "changes": dg.MetadataValue.json(report.changes),
         "source_warehouse_mtime": dg.MetadataValue.timestamp(report.source_mtime),
     }
 

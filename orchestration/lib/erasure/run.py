@@ -71,7 +71,9 @@ def _republish(settings: Settings) -> bool:
     serving = settings.serving_dir
     if not (serving / SERVING_DB_NAME).exists() and not (serving / PARQUET_DIR_NAME).exists():
         return False
-    publish_marts(settings.warehouse_path, serving, config=duckdb_config(settings))
+    # full: a new file, every Parquet file written anew; an incremental publish would start
+    # from a copy of the old file, whose free blocks may still hold the erased rows.
+    publish_marts(settings.warehouse_path, serving, config=duckdb_config(settings), full=True)
     with publish_lock(serving):
         clean_leftovers(serving, serving / PARQUET_DIR_NAME)
     return True

@@ -1,8 +1,9 @@
 """Publish the marts of the live warehouse into a separate serving file for BI.
 
 The live warehouse is never what BI opens: DuckDB allows one writing process per file and any
-reader in another process blocks that writer. So each publish copies the marts into a new
-DuckDB file built aside, verifies it, and atomically replaces ``serving_dir/marts.duckdb``.
+reader in another process blocks that writer. So each publish builds a new DuckDB file aside
+(from a copy of the previous one, writing only the tables and partitions whose content
+fingerprint changed), verifies it, and atomically replaces ``serving_dir/marts.duckdb``.
 
 The copy opens the warehouse with ``read_only=True`` in this process. Callers must not hold a
 write connection to the warehouse meanwhile (in Dagster the ``duckdb_writer`` pool of size 1
@@ -13,6 +14,8 @@ configuration makes DuckDB refuse the read-only one.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,11 +30,13 @@ from orchestration.lib.serving.files import (
     BUILDING_PREFIX,
     PARQUET_VERSION_PREFIX,
     clean_leftovers,
+    current_parquet_version,
     publish_file,
     publish_lock,
     remove_quietly,
     swap_parquet_dir,
 )
+from orchestration.lib.serving.fingerprint import columns, fingerprint, partition_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,13 @@ PUBLISHED_TABLE = "_published"
 # BI opens marts.duckdb as catalog "marts"; a schema "marts" inside it would make ``marts.x``
 # ambiguous. So that schema's tables go to ``main``: both ``x`` and ``marts.x`` then work.
 SERVING_CATALOG = Path(SERVING_DB_NAME).stem
+# Tables replaced partition by partition when only some partitions changed: an incremental day
+# rewrites a few days of the daily state history, not its millions of rows.
+PARTITIONED_TABLES = {"customer_state_daily": "state_date"}
+# A build starts from a copy of the previous serving file; tables it replaces leave free blocks
+# that later publishes reuse. Past this share of free blocks the file is rewritten compactly.
+MAX_FREE_BLOCK_SHARE = 0.5
+UNCHANGED, COPIED, PARTITIONS = "unchanged", "copied", "partitions"
 
 
 class PublishError(RuntimeError):
@@ -58,6 +70,9 @@ class PublishReport:
     parquet_bytes: int
     seconds: float
     cleaned: list[str] = field(default_factory=list)
+    # "schema.table" -> "unchanged", "copied" or "replaced N partitions"
+    changes: dict[str, str] = field(default_factory=dict)
+    incremental: bool = False  # started from a copy of the previous serving file
 
     @property
     def tables(self) -> list[str]:
@@ -122,6 +137,106 @@ def _check(expected: Mapping[str, int], actual: Mapping[str, int], what: str) ->
         raise PublishError(f"{what} row counts differ from the warehouse (want, got): {diff}")
 
 
+def _built_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    rows = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = $db",
+        {"db": BUILD_ALIAS},
+    ).fetchall()
+    return {(s, t) for s, t in rows}
+
+
+def _previous_publish_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    if ("main", PUBLISHED_TABLE) not in _built_tables(con):
+        return None
+    row = con.execute(f"select max(publish_id) from {BUILD_ALIAS}.main.{PUBLISHED_TABLE}")
+    return row.fetchone()[0]
+
+
+def _free_block_share(con: duckdb.DuckDBPyConnection) -> float:
+    free, total = con.execute(
+        "select free_blocks, total_blocks from pragma_database_size() where database_name = $db",
+        {"db": BUILD_ALIAS},
+    ).fetchone()
+    return free / total if total else 0.0
+
+
+def _start_from_previous(
+    con: duckdb.DuckDBPyConnection, building: Path, previous: Path | None
+) -> str | None:
+    """Attach ``building``: a copy of the previous serving file when one is usable, else empty.
+
+    Returns the previous file's publish id, or None when the build starts empty. A copy whose
+    free blocks (left by replaced tables) exceed MAX_FREE_BLOCK_SHARE is discarded, so the file
+    is rewritten compactly now and then instead of growing.
+    """
+    if previous is not None:
+        shutil.copyfile(previous, building)
+        con.execute(f"attach {_lit(str(building))} as {BUILD_ALIAS} (read_write)")
+        publish_id = _previous_publish_id(con)
+        if publish_id is not None and _free_block_share(con) <= MAX_FREE_BLOCK_SHARE:
+            return publish_id
+        con.execute(f"detach {BUILD_ALIAS}")
+        building.unlink()
+    con.execute(f"attach {_lit(str(building))} as {BUILD_ALIAS} (read_write)")
+    return None
+
+
+def _partition_filter(con: duckdb.DuckDBPyConnection, dst: str, column: str) -> str:
+    column_type = dict(columns(con, dst))[column]
+    return f"{_q(column)} in (select unnest(cast($changed as {column_type}[])))"
+
+
+def _replace_changed_partitions(
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, column: str
+) -> int | None:
+    """Make ``dst`` equal ``src`` by replacing only the partitions of ``column`` that differ.
+
+    Returns how many partitions were replaced, or None when this cannot be done (a null
+    partition value); the caller then copies the whole table.
+    """
+    want = partition_fingerprints(con, src, _q(column))
+    have = partition_fingerprints(con, dst, _q(column))
+    changed = [v for v in set(want) | set(have) if want.get(v) != have.get(v)]
+    if None in changed:
+        return None
+    where = _partition_filter(con, dst, column)
+    con.execute(f"delete from {dst} where {where}", {"changed": changed})
+    con.execute(f"insert into {dst} select * from {src} where {where}", {"changed": changed})
+    return len(changed)
+
+
+def _plan_table(
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, exists: bool, partition_column: str | None
+) -> tuple[str, tuple | None]:
+    """What ``dst`` (absent, or the previous publish's copy) needs to equal ``src``: UNCHANGED,
+    PARTITIONS (replace the changed partitions of ``partition_column``) or COPIED; and the
+    fingerprint of ``src`` when it was taken."""
+    if not exists:
+        return COPIED, None
+    want = fingerprint(con, src)
+    if want is None:
+        return COPIED, None
+    if want == fingerprint(con, dst):
+        return UNCHANGED, want
+    same_columns = want[0] == columns(con, dst)
+    return (PARTITIONS if same_columns and partition_column in dict(want[0]) else COPIED), want
+
+
+def _replace_partitions(
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, partition_column: str, want: tuple
+) -> str:
+    """Replace the changed partitions and check ``dst`` then has the fingerprint ``want`` of
+    ``src``; copy the whole table when partitions cannot be replaced."""
+    replaced = _replace_changed_partitions(con, src, dst, partition_column)
+    if replaced is None:
+        con.execute(f"drop table {dst}")
+        con.execute(f"create table {dst} as select * from {src}")
+        return COPIED
+    if fingerprint(con, dst) != want:
+        raise PublishError(f"{dst} differs from {src} after replacing partitions")
+    return f"replaced {replaced} partitions"
+
+
 def _build(
     warehouse_path: Path,
     building: Path,
@@ -129,26 +244,71 @@ def _build(
     schemas: Sequence[str],
     meta: dict[str, object],
     config: Mapping[str, str] | None,
-) -> dict[tuple[str, str], int]:
-    """Copy every relation into ``building`` and ``parquet_tmp``; return verified counts."""
+    previous: Path | None,
+    previous_parquet: Path | None,
+    partitioned: Mapping[str, str],
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], str], bool]:
+    """Bring ``building`` and ``parquet_tmp`` to the warehouse.
+
+    Returns the verified row counts, what was done to each table, and whether the build started
+    from the previous file.
+
+    With a usable ``previous`` serving file the build starts from a copy of it: tables whose
+    fingerprint did not change are kept (and their Parquet file hard-linked from
+    ``previous_parquet`` when that set belongs to the same publish), tables in ``partitioned``
+    get only their changed partitions replaced, the rest are copied anew.
+    """
     parquet_tmp.mkdir()
     con = duckdb.connect(str(warehouse_path), read_only=True, config=dict(config or {}))
     try:
-        con.execute(f"attach {_lit(str(building))} as {BUILD_ALIAS} (read_write)")
-        expected, copied, in_parquet = {}, {}, {}
-        for schema, table in _relations(con, schemas):
-            key, src = (schema, table), f"{_q(schema)}.{_q(table)}"
-            dst_schema = f"{BUILD_ALIAS}.{_q(serving_schema(schema))}"
-            dst = f"{dst_schema}.{_q(table)}"
-            pq = _lit(str(parquet_tmp / f"{table}.parquet"))
-            con.execute(f"create schema if not exists {dst_schema}")
-            con.execute(f"create table {dst} as select * from {src}")
-            con.execute(f"copy {dst} to {pq} (format parquet, compression zstd)")
+        previous_id = _start_from_previous(con, building, previous)
+        same_set = (
+            previous_parquet is not None
+            and previous_id is not None
+            and (previous_parquet.name == f"{PARQUET_VERSION_PREFIX}{previous_id}")
+        )
+        relations = _relations(con, schemas)
+        wanted = {(serving_schema(s), t) for s, t in relations}
+        for schema, table in sorted(_built_tables(con) - wanted):
+            con.execute(f"drop table {BUILD_ALIAS}.{_q(schema)}.{_q(table)}")
+        existing = _built_tables(con)
+        names = {
+            (schema, table): (
+                f"{_q(schema)}.{_q(table)}",
+                f"{BUILD_ALIAS}.{_q(serving_schema(schema))}.{_q(table)}",
+            )
+            for schema, table in relations
+        }
+        plans = {}
+        for (schema, table), (src, dst) in names.items():
+            exists = (serving_schema(schema), table) in existing
+            plans[schema, table] = _plan_table(con, src, dst, exists, partitioned.get(table))
+            if plans[schema, table][0] == COPIED and exists:
+                con.execute(f"drop table {dst}")
+        # Blocks freed by dropped tables are reused only after a checkpoint.
+        con.execute(f"checkpoint {BUILD_ALIAS}")
+        expected, copied, in_parquet, changes = {}, {}, {}, {}
+        for (schema, table), (src, dst) in names.items():
+            key, (plan, want) = (schema, table), plans[schema, table]
+            pq_path = parquet_tmp / f"{table}.parquet"
+            pq = _lit(str(pq_path))
+            con.execute(f"create schema if not exists {BUILD_ALIAS}.{_q(serving_schema(schema))}")
+            if plan == COPIED:
+                con.execute(f"create table {dst} as select * from {src}")
+            elif plan == PARTITIONS:
+                plan = _replace_partitions(con, src, dst, partitioned[table], want)
+            changes[key] = plan
+            kept_parquet = previous_parquet / pq_path.name if same_set else None
+            if changes[key] == UNCHANGED and kept_parquet is not None and kept_parquet.exists():
+                os.link(kept_parquet, pq_path)
+            else:
+                con.execute(f"copy {dst} to {pq} (format parquet, compression zstd)")
             expected[key] = _count(con, src)
             copied[key] = _count(con, dst)
             in_parquet[key] = _count(con, f"read_parquet({pq})")
         _check(expected, copied, "serving file")
         _check(expected, in_parquet, "Parquet")
+        con.execute(f"drop table if exists {BUILD_ALIAS}.main.{PUBLISHED_TABLE}")
         con.execute(
             f"""create table {BUILD_ALIAS}.main.{PUBLISHED_TABLE} (
                 publish_id varchar, schema_name varchar, table_name varchar, row_count bigint,
@@ -164,7 +324,7 @@ def _build(
         con.execute(f"detach {BUILD_ALIAS}")  # checkpoints: the file is complete, no WAL
     finally:
         con.close()
-    return expected
+    return expected, changes, previous_id is not None
 
 
 def _verify_built(building: Path, expected: Mapping[tuple[str, str], int]) -> None:
@@ -187,11 +347,17 @@ def publish_marts(
     serving_dir: Path | str,
     schemas: Sequence[str] = ("marts",),
     config: Mapping[str, str] | None = None,
+    full: bool = False,
+    partitioned: Mapping[str, str] = PARTITIONED_TABLES,
 ) -> PublishReport:
     """Copy ``schemas`` of the warehouse into ``serving_dir/marts.duckdb`` and Parquet, atomically.
 
-    ``config`` is passed to the warehouse connection (memory_limit, threads, temp_directory).
-    Raises :class:`PublishError` when counts do not match; the previous publish then stays.
+    Only what changed since the previous publish is written (see ``_build``); ``full=True``
+    writes a new file from scratch and every Parquet file anew (erasure uses it, so no byte of
+    an earlier version survives in free blocks or shared Parquet files). ``partitioned`` maps a
+    table to the column it is replaced by. ``config`` is passed to the warehouse connection
+    (memory_limit, threads, temp_directory). Raises :class:`PublishError` when counts or
+    fingerprints do not match; the previous publish then stays.
     """
     start = time.monotonic()
     warehouse_path, serving_dir = Path(warehouse_path), Path(serving_dir)
@@ -213,7 +379,19 @@ def publish_marts(
             "mtime": _source_mtime(warehouse_path),
         }
         try:
-            counts = _build(warehouse_path, building, parquet_tmp, schemas, meta, config)
+            previous = None if full or not target.exists() else target
+            previous_parquet = current_parquet_version(parquet_link) if previous else None
+            counts, changes, incremental = _build(
+                warehouse_path,
+                building,
+                parquet_tmp,
+                schemas,
+                meta,
+                config,
+                previous=previous,
+                previous_parquet=previous_parquet,
+                partitioned=partitioned,
+            )
             _verify_built(building, counts)
             publish_file(building, target)
             swap_parquet_dir(parquet_tmp, parquet_link)
@@ -235,4 +413,6 @@ def publish_marts(
         parquet_bytes=sum(f.stat().st_size for f in parquet_tmp.iterdir()),
         seconds=round(time.monotonic() - start, 3),
         cleaned=cleaned,
+        changes={f"{s}.{t}": what for (s, t), what in changes.items()},
+        incremental=incremental,
     )

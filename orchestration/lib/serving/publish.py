@@ -237,6 +237,34 @@ def _replace_partitions(
     return f"replaced {replaced} partitions"
 
 
+def _plan_build(
+    con: duckdb.DuckDBPyConnection,
+    relations: Sequence[tuple[str, str]],
+    partitioned: Mapping[str, str],
+) -> dict[tuple[str, str], tuple[str, str, str, tuple | None]]:
+    """Per warehouse relation: (source, destination, plan, source fingerprint or None).
+
+    Drops from the build what it must not keep: tables no longer in the warehouse (and the
+    previous ``_published``) and tables to be copied anew, then checkpoints, so the blocks they
+    freed are reused by what is written next.
+    """
+    wanted = {(serving_schema(s), t) for s, t in relations}
+    for schema, table in sorted(_built_tables(con) - wanted):
+        con.execute(f"drop table {BUILD_ALIAS}.{_q(schema)}.{_q(table)}")
+    existing = _built_tables(con)
+    plans = {}
+    for schema, table in relations:
+        src = f"{_q(schema)}.{_q(table)}"
+        dst = f"{BUILD_ALIAS}.{_q(serving_schema(schema))}.{_q(table)}"
+        exists = (serving_schema(schema), table) in existing
+        plan, want = _plan_table(con, src, dst, exists, partitioned.get(table))
+        if plan == COPIED and exists:
+            con.execute(f"drop table {dst}")
+        plans[schema, table] = (src, dst, plan, want)
+    con.execute(f"checkpoint {BUILD_ALIAS}")
+    return plans
+
+
 def _build(
     warehouse_path: Path,
     building: Path,
@@ -267,29 +295,10 @@ def _build(
             and previous_id is not None
             and (previous_parquet.name == f"{PARQUET_VERSION_PREFIX}{previous_id}")
         )
-        relations = _relations(con, schemas)
-        wanted = {(serving_schema(s), t) for s, t in relations}
-        for schema, table in sorted(_built_tables(con) - wanted):
-            con.execute(f"drop table {BUILD_ALIAS}.{_q(schema)}.{_q(table)}")
-        existing = _built_tables(con)
-        names = {
-            (schema, table): (
-                f"{_q(schema)}.{_q(table)}",
-                f"{BUILD_ALIAS}.{_q(serving_schema(schema))}.{_q(table)}",
-            )
-            for schema, table in relations
-        }
-        plans = {}
-        for (schema, table), (src, dst) in names.items():
-            exists = (serving_schema(schema), table) in existing
-            plans[schema, table] = _plan_table(con, src, dst, exists, partitioned.get(table))
-            if plans[schema, table][0] == COPIED and exists:
-                con.execute(f"drop table {dst}")
-        # Blocks freed by dropped tables are reused only after a checkpoint.
-        con.execute(f"checkpoint {BUILD_ALIAS}")
+        plans = _plan_build(con, _relations(con, schemas), partitioned)
         expected, copied, in_parquet, changes = {}, {}, {}, {}
-        for (schema, table), (src, dst) in names.items():
-            key, (plan, want) = (schema, table), plans[schema, table]
+        for (schema, table), (src, dst, plan, want) in plans.items():
+            key = (schema, table)
             pq_path = parquet_tmp / f"{table}.parquet"
             pq = _lit(str(pq_path))
             con.execute(f"create schema if not exists {BUILD_ALIAS}.{_q(serving_schema(schema))}")
@@ -308,7 +317,6 @@ def _build(
             in_parquet[key] = _count(con, f"read_parquet({pq})")
         _check(expected, copied, "serving file")
         _check(expected, in_parquet, "Parquet")
-        con.execute(f"drop table if exists {BUILD_ALIAS}.main.{PUBLISHED_TABLE}")
         con.execute(
             f"""create table {BUILD_ALIAS}.main.{PUBLISHED_TABLE} (
                 publish_id varchar, schema_name varchar, table_name varchar, row_count bigint,

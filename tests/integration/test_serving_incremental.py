@@ -222,7 +222,7 @@ def test_partition_replacement_is_verified(
     publish_marts(warehouse, serving, partitioned=DAILY)
     sql(warehouse, "update marts.daily set value = -1 where customer = 5")
 
-    def replace_nothing(con: duckdb.DuckDBPyConnection, src: str, dst: str, column: str) -> int:
+    def replace_nothing(con: duckdb.DuckDBPyConnection, *relations_and_column: str) -> int:
         return 0
 
     monkeypatch.setattr(publish_mod, "_replace_changed_partitions", replace_nothing)

@@ -36,7 +36,7 @@ from orchestration.lib.serving.files import (
     remove_quietly,
     swap_parquet_dir,
 )
-from orchestration.lib.serving.fingerprint import columns, fingerprint, partition_fingerprints
+from orchestration.lib.serving.fingerprint import fingerprint, partition_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -181,13 +181,8 @@ def _start_from_previous(
     return None
 
 
-def _partition_filter(con: duckdb.DuckDBPyConnection, dst: str, column: str) -> str:
-    column_type = dict(columns(con, dst))[column]
-    return f"{_q(column)} in (select unnest(cast($changed as {column_type}[])))"
-
-
 def _replace_changed_partitions(
-    con: duckdb.DuckDBPyConnection, src: str, dst: str, column: str
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, column: str, column_type: str
 ) -> int | None:
     """Make ``dst`` equal ``src`` by replacing only the partitions of ``column`` that differ.
 
@@ -199,7 +194,7 @@ def _replace_changed_partitions(
     changed = [v for v in set(want) | set(have) if want.get(v) != have.get(v)]
     if None in changed:
         return None
-    where = _partition_filter(con, dst, column)
+    where = f"{_q(column)} in (select unnest(cast($changed as {column_type}[])))"
     con.execute(f"delete from {dst} where {where}", {"changed": changed})
     con.execute(f"insert into {dst} select * from {src} where {where}", {"changed": changed})
     return len(changed)
@@ -216,9 +211,10 @@ def _plan_table(
     want = fingerprint(con, src)
     if want is None:
         return COPIED, None
-    if want == fingerprint(con, dst):
+    have = fingerprint(con, dst)
+    if want == have:
         return UNCHANGED, want
-    same_columns = want[0] == columns(con, dst)
+    same_columns = have is not None and want[0] == have[0]
     return (PARTITIONS if same_columns and partition_column in dict(want[0]) else COPIED), want
 
 
@@ -227,7 +223,8 @@ def _replace_partitions(
 ) -> str:
     """Replace the changed partitions and check ``dst`` then has the fingerprint ``want`` of
     ``src``; copy the whole table when partitions cannot be replaced."""
-    replaced = _replace_changed_partitions(con, src, dst, partition_column)
+    column_type = dict(want[0])[partition_column]
+    replaced = _replace_changed_partitions(con, src, dst, partition_column, column_type)
     if replaced is None:
         con.execute(f"drop table {dst}")
         con.execute(f"create table {dst} as select * from {src}")
@@ -308,7 +305,7 @@ def _build(
                 plan = _replace_partitions(con, src, dst, partitioned[table], want)
             changes[key] = plan
             kept_parquet = previous_parquet / pq_path.name if same_set else None
-            if changes[key] == UNCHANGED and kept_parquet is not None and kept_parquet.exists():
+            if plan == UNCHANGED and kept_parquet is not None and kept_parquet.exists():
                 os.link(kept_parquet, pq_path)
             else:
                 con.execute(f"copy {dst} to {pq} (format parquet, compression zstd)")

@@ -30,7 +30,7 @@ orders as (
     from {{ ref('fct_orders') }} as o
     left join {{ ref('customer_state_daily') }} as s
         on s.customer_id = o.customer_id
-        and s.state_date = {{ dbt.dateadd('day', -1, 'o.order_date') }}
+        and s.state_date = cast({{ dbt.dateadd('day', -1, 'o.order_date') }} as date)
     where o.status = 'paid'
 
 ),
@@ -194,14 +194,8 @@ ctr as (
 
 sessions as (
 
-    select
-        session_id,
-        {{ segmentation_local_date('min(event_at)') }} as session_date,
-        min(platform) as platform,
-        max(case when event_type = 'pay' then 1 else 0 end) as is_converted
-    from {{ ref('stg_app__events') }}
-    where session_id is not null
-    group by session_id
+    select session_date, platform, is_converted
+    from {{ ref('int_app_sessions') }}
 
 ),
 

@@ -641,3 +641,75 @@ def test_segmentation_joins_are_not_nested_loops(built):
             assert not outer_loops, (model, outer_loops)
     finally:
         con.close()
+
+
+MIGRATION = "select * from marts.segment_migration"
+PERIOD_KEY = ("period_type", "period_start", "dimension", "from_state", "to_state")
+
+
+def _migration(db: Path) -> dict[tuple, dict]:
+    return {tuple(r[k] for k in PERIOD_KEY): r for r in rows(db, MIGRATION)}
+
+
+def _execute(db: Path, sql: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
+def test_migration_rebuilds_only_the_periods_whose_snapshots_changed(built, tmp_path):
+    """segment_migration, incremental: a run rebuilds a period only when its opening or closing
+    snapshot changed (fingerprints) or its closing date moved, and drops periods no longer
+    reportable. Reference: a --full-refresh of the same warehouse (another copy). The week
+    starting June 1 (snapshots May 31, June 7) is tampered with in the table and must survive:
+    proof that a period with unchanged snapshots is not rebuilt."""
+    tmp, proj, built_db, _, _ = built
+    incremental, reference = tmp_path / "incremental.duckdb", tmp_path / "reference.duckdb"
+    shutil.copy(built_db, incremental)
+    original = _migration(incremental)
+    kept_week = ("week", date(2026, 6, 1))
+    _execute(
+        incremental,
+        "update marts.segment_migration set customers = customers + 1000 "
+        f"where period_type = 'week' and period_start = date '{kept_week[1]}'",
+    )
+
+    def run_both(change: str) -> tuple[dict, dict]:
+        for db in (incremental, reference):
+            _execute(db, change)
+        dbt(tmp, proj, incremental, "run", "--select", "segment_migration")
+        dbt(tmp, proj, reference, "run", "--select", "segment_migration", "--full-refresh")
+        return _migration(incremental), _migration(reference)
+
+    def without(table: dict, period: tuple) -> dict:
+        return {k: v for k, v in table.items() if k[:2] != period}
+
+    # 1. One customer's recency band on June 14: the weeks starting June 8 (closing) and June
+    # 15 (opening) change; the other periods keep their snapshots.
+    shutil.copy(built_db, reference)
+    got, want = run_both(
+        "update marts.customer_state_daily set recency_band = case recency_band "
+        "when 'active' then 'dormant' else 'active' end "
+        "where state_date = date '2026-06-14' "
+        "and customer_id = (select min(customer_id) from marts.customer_state_daily "
+        "where state_date = date '2026-06-14')"
+    )
+    assert without(got, kept_week) == without(want, kept_week)
+    assert all(got[k]["customers"] == v["customers"] + 1000 for k, v in original.items()
+               if k[:2] == kept_week)  # fmt: skip
+    for changed in (("week", date(2026, 6, 8)), ("week", date(2026, 6, 15))):
+        assert without(original, changed) != original
+        assert {k: v for k, v in want.items() if k[:2] == changed} != {
+            k: v for k, v in original.items() if k[:2] == changed
+        }
+
+    # 2. June 21 leaves the history: the week starting June 22 is no longer reportable (gone),
+    # the week starting June 15 closes on June 20 now.
+    got, want = run_both("delete from marts.customer_state_daily where state_date = '2026-06-21'")
+    assert without(got, kept_week) == without(want, kept_week)
+    assert not any(k[:2] == ("week", date(2026, 6, 22)) for k in got)
+    assert {v["closing_date"] for k, v in got.items() if k[:2] == ("week", date(2026, 6, 15))} == {
+        date(2026, 6, 20)
+    }

@@ -33,6 +33,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- snapshot_fingerprints: per model and snapshot date of an input, the row count and the sum of
+    the rows' 64-bit hashes the model last read (is_pending: computed by this run's pre-hook,
+    recorded by its post-hook). A model compares them to skip what did not change; user:
+    segment_migration (macros/segmentation/segment_migration.sql). -#}
+{% macro snapshot_fingerprint_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='dbt_state',
+                                  identifier='snapshot_fingerprints')) }}
+{%- endmacro %}
+
 {% macro create_run_state_tables() -%}
     {{ return(adapter.dispatch('create_run_state_tables', 'marketing_lakehouse')()) }}
 {%- endmacro %}
@@ -43,6 +52,12 @@
         model_name {{ dbt.type_string() }},
         input_name {{ dbt.type_string() }},
         processed_to {{ dbt.type_timestamp() }});
+    create table if not exists {{ snapshot_fingerprint_relation() }} (
+        model_name {{ dbt.type_string() }},
+        snapshot_date date,
+        is_pending boolean,
+        row_count bigint,
+        hash_sum decimal(38, 0));
     {#- its predecessor (quarantine models only, until 2026-12-06): the watermarks start afresh -#}
     drop table if exists {{ wm.schema }}.quarantine_watermarks
 {%- endmacro %}

@@ -5,75 +5,98 @@
     closing snapshot = the latest state_date inside the period (its last day once complete).
     A period is only reported when its opening day is in customer_state_daily. Customers absent
     from a snapshot (not yet known, or merged away) have state 'none'. Stayers (from = to) are
-    included so shares add up to 1 per (period, dimension, from_state). -#}
+    included so shares add up to 1 per (period, dimension, from_state).
+
+    Incremental (where incremental_reads_new_rows_only()): a period is rebuilt only when one of
+    its two snapshots changed or its closing date moved (and a new period is built); the others
+    are kept, replaced by (period_type, period_start). A daily run of customer_state_daily
+    rewrites its last days (state_recompute_days) and backfills customers new to it, so most
+    periods keep both snapshots. "Changed" is decided by fingerprint (row count and sum of row
+    hashes per snapshot date; pre-hook fingerprint_migration_snapshots, recorded by the
+    post-hook in dbt_state.snapshot_fingerprints), which also catches a rewrite of an old date.
+    Periods no longer reportable are deleted by the post-hook. -#}
+{%- set changes_only = is_incremental() and incremental_reads_new_rows_only() %}
+{{ config(
+    materialized='incremental',
+    unique_key=['period_type', 'period_start'],
+    incremental_strategy=replace_rows_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ fingerprint_migration_snapshots() }}",
+    post_hook="{{ record_migration_snapshots() }}"
+) }}
 with states as (
     select * from {{ ref('customer_state_daily') }}
 ),
 
-available_dates as (
-    select distinct state_date from states
-),
-
-bounds as (
-    select max(state_date) as max_state_date from states
-),
-
-period_starts as (
-    select distinct 'month' as period_type, cast({{ dbt.date_trunc('month', 'state_date') }} as date) as period_start
-    from available_dates
-    union all
-    select distinct 'week' as period_type, cast({{ dbt.date_trunc('week', 'state_date') }} as date) as period_start
-    from available_dates
-),
-
-periods as (
-    select
-        ps.period_type,
-        ps.period_start,
-        case when ps.period_type = 'month'
-            then cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'ps.period_start')) }} as date)
-            else cast({{ dbt.dateadd('day', 6, 'ps.period_start') }} as date)
-        end as period_end,
-        cast({{ dbt.dateadd('day', -1, 'ps.period_start') }} as date) as opening_date
-    from period_starts as ps
-),
-
 reportable as (
-    -- opening snapshot must exist; closing = the latest available day inside the period
-    select
-        pe.period_type,
-        pe.period_start,
-        pe.period_end,
-        pe.opening_date,
-        max(ad.state_date) as closing_date,
-        max(case when pe.period_end <= bo.max_state_date then 1 else 0 end) = 1 as is_complete_period
-    from periods as pe
-    inner join available_dates as od on od.state_date = pe.opening_date
-    inner join available_dates as ad on ad.state_date between pe.period_start and pe.period_end
-    cross join bounds as bo
-    group by pe.period_type, pe.period_start, pe.period_end, pe.opening_date
+    {{ segment_migration_periods(ref('customer_state_daily')) }}
 ),
+
+{%- if changes_only %}
+{%- set fp = snapshot_fingerprint_relation() %}
+
+fingerprints as (
+    select
+        pending.snapshot_date,
+        pending.row_count = recorded.row_count and pending.hash_sum = recorded.hash_sum as is_unchanged
+    from {{ fp }} as pending
+    inner join {{ fp }} as recorded
+        on recorded.model_name = pending.model_name
+        and recorded.snapshot_date = pending.snapshot_date
+        and not recorded.is_pending
+    where pending.model_name = '{{ this.identifier }}' and pending.is_pending
+),
+
+-- kept: built before from the same closing date and two unchanged snapshots
+kept as (
+    select distinct t.period_type, t.period_start
+    from {{ this }} as t
+    inner join reportable as re
+        on re.period_type = t.period_type
+        and re.period_start = t.period_start
+        and re.closing_date = t.closing_date
+        and re.is_complete_period = t.is_complete_period
+    inner join fingerprints as fo on fo.snapshot_date = re.opening_date and fo.is_unchanged
+    inner join fingerprints as fc on fc.snapshot_date = re.closing_date and fc.is_unchanged
+),
+
+to_build as (
+    select re.*
+    from reportable as re
+    where not exists (
+        select 1 from kept as k
+        where k.period_type = re.period_type and k.period_start = re.period_start
+    )
+),
+
+{%- else %}
+
+to_build as (
+    select * from reportable
+),
+
+{%- endif %}
 
 snapshots as (
     -- only the opening and closing days, before anything is joined (not 90 days x customers)
     select st.customer_id, st.state_date, st.rfm_segment, st.recency_band, st.lifecycle_stage, st.membership_tier
     from states as st
     where st.state_date in (
-        select re.opening_date from reportable as re
+        select re.opening_date from to_build as re
         union
-        select re.closing_date from reportable as re
+        select re.closing_date from to_build as re
     )
 ),
 
 opening as (
     select re.period_type, re.period_start, sn.*
-    from reportable as re
+    from to_build as re
     inner join snapshots as sn on sn.state_date = re.opening_date
 ),
 
 closing as (
     select re.period_type, re.period_start, sn.*
-    from reportable as re
+    from to_build as re
     inner join snapshots as sn on sn.state_date = re.closing_date
 ),
 
@@ -152,6 +175,6 @@ select
         / sum(co.customers) over (partition by co.period_type, co.period_start, co.dimension, co.from_state)
         as decimal(9, 6)) as share_of_from_state
 from counted as co
-inner join reportable as re
+inner join to_build as re
     on co.period_type = re.period_type
     and co.period_start = re.period_start

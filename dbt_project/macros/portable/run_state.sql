@@ -19,6 +19,14 @@
      where model_name = '{{ this.identifier }}' and input_name = '{{ input_name }}')
 {%- endmacro %}
 
+{#- lookback_since_watermark(col, input_name): incremental_lookback_filter starting from the
+    newest point of input_name this model has read (every row when none is recorded). -#}
+{% macro lookback_since_watermark(col, input_name) -%}
+    {%- set epoch = try_cast_to("'1900-01-01'", dbt.type_timestamp()) -%}
+    {{ incremental_lookback_filter(
+        col, newest='coalesce(' ~ read_watermark(input_name) ~ ', ' ~ epoch ~ ')') }}
+{%- endmacro %}
+
 {#- record_watermark(input_name, newest): post-hook SQL recording that this run has read
     input_name up to the scalar SQL expression newest. A no-op on Spark. -#}
 {% macro record_watermark(input_name, newest) -%}

@@ -52,8 +52,7 @@ touched as (
 
     select s.event_id
     from {{ ref('stg_app__events') }} as s
-    where {{ incremental_lookback_filter(
-        's._loaded_at', newest='coalesce(' ~ read_watermark('stg_app__events') ~ ', ' ~ epoch ~ ')') }}
+    where {{ lookback_since_watermark('s._loaded_at', 'stg_app__events') }}
     {%- for identifier in ['user_id', 'device_id', 'openid'] %}
     union
     select s.event_id

@@ -26,13 +26,11 @@
 ) }}
 
 {%- if changes_only %}
-{%- set epoch = try_cast_to("'1900-01-01'", dbt.type_timestamp()) %}
 {%- set touched %}
     select distinct s.session_id
     from {{ ref('stg_app__events') }} as s
     where s.session_id is not null
-        and {{ incremental_lookback_filter(
-            's._loaded_at', newest='coalesce(' ~ read_watermark('stg_app__events') ~ ', ' ~ epoch ~ ')') }}
+        and {{ lookback_since_watermark('s._loaded_at', 'stg_app__events') }}
 {%- endset %}
 {%- if app_sessions_add_up(touched) %}
 {{ app_sessions_select(only_sessions=touched) }}

@@ -920,6 +920,20 @@ def test_reconciliation_and_incremental_idempotence(built):
             " where event_id = (select min(event_id) from staging.stg_app__events)",
             False,
         ),
+        (  # a quarantined row pointing at the raw line of a staged row
+            "update quarantine.quarantine_app as q set _source_file = s._source_file,"
+            " _line_number = s._line_number, _loaded_at = s._loaded_at"
+            " from (select * from staging.stg_app__events order by event_id limit 1) as s"
+            " where q.rowid = (select min(rowid) from quarantine.quarantine_app"
+            "  where entity = 'events')",
+            False,
+        ),
+        (  # a quarantined row pointing at a raw line that does not exist
+            "update quarantine.quarantine_app set _line_number = _line_number + 1000000"
+            " where rowid = (select min(rowid) from quarantine.quarantine_app"
+            "  where entity = 'events')",
+            False,
+        ),
     ],
     ids=[
         "untouched",
@@ -927,6 +941,8 @@ def test_reconciliation_and_incremental_idempotence(built):
         "quarantined_row_lost",
         "row_staged_twice",
         "staged_row_without_raw",
+        "quarantined_row_also_staged",
+        "quarantined_row_without_raw",
     ],
 )
 def test_reconciliation_test_catches_lost_and_doubled_rows(built, tmp_path, damage, passes):

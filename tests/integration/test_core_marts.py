@@ -5,7 +5,9 @@
   customer's identifiers), and every card- or phone-identified receipt has a customer;
 * order_date is the Asia/Shanghai date of the true order instant;
 * dim_customers and customer_profiles have one row per customer; acquisition channel and gender
-  agreement with the truth are reported.
+  agreement with the truth are reported;
+* preferred weekday and hour equal a Python count in local time (zoneinfo), also in a zone whose
+  offset is not whole hours.
 
 Run: ``.venv/bin/python -m pytest tests/integration/test_core_marts.py -s``
 """
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import shutil
+from collections import Counter
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -55,7 +60,7 @@ def world(tmp_path_factory):
     def truth(name: str, cols: str) -> list[tuple]:
         return duckdb.sql(f"select {cols} from read_parquet('{truth_dir / name}')").fetchall()
 
-    return {"db": db, "build": build, "truth": truth}
+    return {"db": db, "proj": proj, "build": build, "truth": truth}
 
 
 def q(world, sql: str) -> list[tuple]:
@@ -157,3 +162,42 @@ def test_one_profile_per_customer_and_truth_agreement(world, person_of_customer)
     print(f"\nprofiles: {n_prof:,}; acquisition channel agrees with truth for {acq_ok:.3f} "
           f"of {len(acq):,}; gender agrees for {gen_ok:.3f} of {len(gen):,}")  # fmt: skip
     assert acq_ok >= 0.7 and gen_ok >= 0.9
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Kathmandu"])
+def test_preferred_weekday_and_hour_match_local_time_counted_in_python(world, tmp_path, zone):
+    """customer_profiles counts activities per UTC quarter-hour and converts each quarter-hour
+    once; here every event and order is converted with zoneinfo. Asia/Kathmandu (UTC+5:45) puts
+    a quarter of each UTC hour in another local hour, so counting per UTC hour would fail."""
+    db = world["db"]
+    if zone != "Asia/Shanghai":
+        db = tmp_path / "warehouse.duckdb"
+        shutil.copy(world["db"], db)
+        r = _dbt(world["proj"], db, "run", "--select", "customer_profiles",
+                 "--vars", f"{{reporting_timezone: {zone}}}")  # fmt: skip
+        assert r.returncode == 0, r.stdout[-4000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        activities = c.execute(
+            "select customer_id, event_at from intermediate.int_app_events_resolved"
+            " union all select customer_id, ordered_at from marts.fct_orders"
+            " where customer_id is not null"
+        ).fetchall()
+        profiles = dict(
+            (cid, (wd, hr)) for cid, wd, hr in c.execute(
+                "select customer_id, preferred_weekday, preferred_hour from marts.customer_profiles"
+            ).fetchall()
+        )  # fmt: skip
+    tz, utc = ZoneInfo(zone), ZoneInfo("UTC")
+    weekdays, hours = {}, {}
+    for cid, at in activities:
+        local = at.replace(tzinfo=utc).astimezone(tz)
+        weekdays.setdefault(cid, Counter())[local.isoweekday()] += 1
+        hours.setdefault(cid, Counter())[local.hour] += 1
+
+    def top(counts: Counter) -> int:  # most activity, ties to the smaller value
+        return min(counts, key=lambda k: (-counts[k], k))
+
+    expected = {cid: (top(weekdays[cid]), top(hours[cid])) for cid in weekdays}
+    got = {cid: pref for cid, pref in profiles.items() if cid in expected}
+    assert len(expected) > 100 and got == expected
+    assert all(pref == (None, None) for cid, pref in profiles.items() if cid not in expected)

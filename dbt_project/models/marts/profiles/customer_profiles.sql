@@ -95,27 +95,45 @@ purchase_cycle as (
 
 ),
 
+-- Activities per customer, local weekday and hour. Converting 46 M events to local time one by
+-- one took 10 s at scale l; they are counted per UTC quarter-hour instead, and only the distinct
+-- quarter-hours (about 35,000 a year) are converted (macro cm_utc_quarter_hour says why that is
+-- exact).
 activity as (
 
-    select customer_id, {{ cm_to_local_timestamp('event_at') }} as local_at
+    select customer_id, {{ cm_utc_quarter_hour('event_at') }} as utc_quarter_hour
     from {{ ref('int_app_events_resolved') }}
     union all
-    select customer_id, {{ cm_to_local_timestamp('ordered_at') }} as local_at
+    select customer_id, {{ cm_utc_quarter_hour('ordered_at') }} as utc_quarter_hour
     from {{ ref('fct_orders') }}
     where customer_id is not null
 
 ),
 
--- Activities per customer, local weekday and hour: one pass over the events (converting every
--- event to local time twice, once per preference, was about half of this model's time at m).
+-- read from the tables again rather than from `activity`: a CTE read twice is materialised
+local_quarter_hours as (
+
+    select
+        utc_quarter_hour,
+        {{ cm_iso_weekday(cm_to_local_timestamp('utc_quarter_hour')) }} as weekday,
+        {{ cm_hour(cm_to_local_timestamp('utc_quarter_hour')) }} as hour_of_day
+    from (
+        select {{ cm_utc_quarter_hour('event_at') }} as utc_quarter_hour
+        from {{ ref('int_app_events_resolved') }}
+        union
+        select {{ cm_utc_quarter_hour('ordered_at') }} as utc_quarter_hour
+        from {{ ref('fct_orders') }}
+        where customer_id is not null
+    ) as q
+
+),
+
 activity_slots as (
 
-    select customer_id, weekday, hour_of_day, count(*) as activity_count
-    from (
-        select customer_id, {{ cm_iso_weekday('local_at') }} as weekday, {{ cm_hour('local_at') }} as hour_of_day
-        from activity
-    ) as a
-    group by customer_id, weekday, hour_of_day
+    select a.customer_id, l.weekday, l.hour_of_day, count(*) as activity_count
+    from activity as a
+    inner join local_quarter_hours as l on l.utc_quarter_hour = a.utc_quarter_hour
+    group by a.customer_id, l.weekday, l.hour_of_day
 
 ),
 

@@ -12,33 +12,21 @@
     Not evidence: any other receiver phone (gifts) and social tags (partner attribute).
     The over-merge guard is applied downstream (int_identity_guard): this model keeps every pair. -#}
 
--- each combination of identifiers seen on app events once, with how many events carried it
--- (pairing 47 M events three times and grouping the pairs was most of this model at scale l)
-with app_identifier_sets as (
-
-    select user_id, device_id, openid, count(*) as record_count
-    from {{ ref('stg_app__events') }}
-    where (user_id is not null and (device_id is not null or openid is not null))
-        or (device_id is not null and openid is not null)
-    group by user_id, device_id, openid
-
-),
-
-pairs as (
+with pairs as (
 
     select 'user_id' as type_1, user_id as value_1, 'device_id' as type_2, device_id as value_2,
-           'app_event' as rule, record_count
-    from app_identifier_sets
+           'app_event' as rule, event_count as record_count
+    from {{ ref('int_app_identifier_sets') }}
     where user_id is not null and device_id is not null
 
     union all
-    select 'user_id', user_id, 'openid', openid, 'app_event', record_count
-    from app_identifier_sets
+    select 'user_id', user_id, 'openid', openid, 'app_event', event_count
+    from {{ ref('int_app_identifier_sets') }}
     where user_id is not null and openid is not null
 
     union all
-    select 'device_id', device_id, 'openid', openid, 'app_event', record_count
-    from app_identifier_sets
+    select 'device_id', device_id, 'openid', openid, 'app_event', event_count
+    from {{ ref('int_app_identifier_sets') }}
     where device_id is not null and openid is not null
 
     union all

@@ -14,9 +14,9 @@ Run: ``.venv/bin/python -m pytest tests/integration/test_core_marts.py -s``
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
-import shutil
 from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo

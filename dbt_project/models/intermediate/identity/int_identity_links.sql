@@ -115,7 +115,10 @@ select
     identifier_key_b,
     min(id_type_b) as id_type_b,
     min(id_value_b) as id_value_b,
-    case when max(case when rule in ('{{ rules | join("', '") }}') then 0 else 1 end) = 0
+    case
+        when max(case when rule in (
+                '{{ rules | join("', '") }}'
+            ) then 0 else 1 end) = 0
         then concat_ws(','
         {%- for rule in rules | sort %},
             max(case when rule = '{{ rule }}' then '{{ rule }}' end)

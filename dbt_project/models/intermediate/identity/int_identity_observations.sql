@@ -26,61 +26,73 @@ with observations as (
     where openid is not null
 
     union all
-    select 'user_id', user_id, 'shop_order', ordered_at, ordered_at, _loaded_at, 1
+    select 'user_id', user_id, 'shop_order', ordered_at,
+           ordered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_shop__orders') }}
     where user_id is not null
 
     union all
-    select 'device_id', device_id, 'shop_order', ordered_at, ordered_at, _loaded_at, 1
+    select 'device_id', device_id, 'shop_order', ordered_at,
+           ordered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_shop__orders') }}
     where device_id is not null
 
     union all
-    select 'phone_hash', phone_hash, 'order_receiver', ordered_at, ordered_at, _loaded_at, 1
+    select 'phone_hash', phone_hash, 'order_receiver', ordered_at,
+           ordered_at as last_observed_at, _loaded_at, 1
     from {{ ref('int_identity_receiver_phones') }}
 
     union all
-    select 'member_id', member_id, 'member_record', registered_at, registered_at, _loaded_at, 1
+    select 'member_id', member_id, 'member_record', registered_at,
+           registered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_membership__members') }}
     where member_id is not null
 
     union all
-    select 'card_no', card_no, 'member_record', registered_at, registered_at, _loaded_at, 1
+    select 'card_no', card_no, 'member_record', registered_at,
+           registered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_membership__members') }}
     where card_no is not null
 
     union all
-    select 'user_id', user_id, 'member_record', registered_at, registered_at, _loaded_at, 1
+    select 'user_id', user_id, 'member_record', registered_at,
+           registered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_membership__members') }}
     where user_id is not null
 
     union all
-    select 'phone_hash', phone_hash, 'member_record', registered_at, registered_at, _loaded_at, 1
+    select 'phone_hash', phone_hash, 'member_record', registered_at,
+           registered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_membership__members') }}
     where phone_hash is not null
 
     union all
-    select 'email_hash', email_hash, 'member_record', registered_at, registered_at, _loaded_at, 1
+    select 'email_hash', email_hash, 'member_record', registered_at,
+           registered_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_membership__members') }}
     where email_hash is not null
 
     union all
-    select 'card_no', member_card_no, 'pos_receipt', receipted_at, receipted_at, _loaded_at, 1
+    select 'card_no', member_card_no, 'pos_receipt', receipted_at,
+           receipted_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_pos__receipts') }}
     where member_card_no is not null
 
     union all
-    select 'phone_hash', phone_hash, 'pos_receipt', receipted_at, receipted_at, _loaded_at, 1
+    select 'phone_hash', phone_hash, 'pos_receipt', receipted_at,
+           receipted_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_pos__receipts') }}
     where phone_hash is not null
 
     union all
-    select 'card_no', member_card_no, 'pos_interaction', interacted_at, interacted_at, _loaded_at, 1
+    select 'card_no', member_card_no, 'pos_interaction', interacted_at,
+           interacted_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_pos__assistant_interactions') }}
     where member_card_no is not null
 
     union all
-    select 'phone_hash', phone_hash, 'pos_interaction', interacted_at, interacted_at, _loaded_at, 1
+    select 'phone_hash', phone_hash, 'pos_interaction', interacted_at,
+           interacted_at as last_observed_at, _loaded_at, 1
     from {{ ref('stg_pos__assistant_interactions') }}
     where phone_hash is not null
 

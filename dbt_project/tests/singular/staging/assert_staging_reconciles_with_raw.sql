@@ -76,11 +76,17 @@ removed_{{ n }} as (
     where not p.is_staged_without_raw and q._loaded_at is null
 ),
 
+{#- the hash pre-filter (no false negatives; collisions are dropped by the join) makes DuckDB
+    probe raw against the few removed rows instead of building on raw: 15 -> 12 s for the
+    events at scale l -#}
 {%- set removed_raw_rows %}
     (
         select r.*
         from {{ source(src, ent) }} as r
         inner join removed_{{ n }} as d on {{ same_row.format(a='d', b='r') }}
+        where hash(r._source_file, r._line_number, r._loaded_at) in (
+            select hash(h._source_file, h._line_number, h._loaded_at) from removed_{{ n }} as h
+        )
     )
 {%- endset %}
 duplicates_{{ n }} as (

@@ -1,7 +1,7 @@
 {#- Each combination of identifiers (user_id, device_id, openid) carried by staged app events,
     once, with how many events carried it and when. The identity models read app events through
-    it: at scale l 47 M events hold about a million combinations, and int_identity_observations
-    and int_identity_links each unpivoted or paired every event before grouping. -#}
+    it (at scale m 4.7 M events hold 122,598 combinations); int_identity_observations and
+    int_identity_links each unpivoted or paired every event before grouping. -#}
 
 select
     user_id,

@@ -182,11 +182,11 @@ def test_preferred_weekday_and_hour_match_local_time_counted_in_python(world, tm
             " union all select customer_id, ordered_at from marts.fct_orders"
             " where customer_id is not null"
         ).fetchall()
-        profiles = dict(
-            (cid, (wd, hr)) for cid, wd, hr in c.execute(
+        profiles = {
+            cid: (wd, hr) for cid, wd, hr in c.execute(
                 "select customer_id, preferred_weekday, preferred_hour from marts.customer_profiles"
             ).fetchall()
-        )  # fmt: skip
+        }  # fmt: skip
     tz, utc = ZoneInfo(zone), ZoneInfo("UTC")
     weekdays, hours = {}, {}
     for cid, at in activities:

@@ -166,9 +166,9 @@ def test_one_profile_per_customer_and_truth_agreement(world, person_of_customer)
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Kathmandu"])
 def test_preferred_weekday_and_hour_match_local_time_counted_in_python(world, tmp_path, zone):
-    """customer_profiles counts activities per UTC quarter-hour and converts each quarter-hour
-    once; here every event and order is converted with zoneinfo. Asia/Kathmandu (UTC+5:45) puts
-    a quarter of each UTC hour in another local hour, so counting per UTC hour would fail."""
+    """customer_profiles counts activities per UTC minute and converts each minute once; here
+    every event and order is converted with zoneinfo. Asia/Kathmandu (UTC+5:45) puts a quarter of
+    each UTC hour in another local hour, so counting per UTC hour would fail."""
     db = world["db"]
     if zone != "Asia/Shanghai":
         db = tmp_path / "warehouse.duckdb"

@@ -27,26 +27,6 @@
     cast({{ cm_to_local_timestamp(ts, tz) }} as date)
 {%- endmacro %}
 
-{#- The UTC quarter-hour a naive UTC timestamp falls in. Since 1972 every zone's UTC offset is a
-    whole number of quarter hours and changes only at a quarter-hour instant, so all instants of one
-    UTC quarter-hour share their local hour and date: converting each quarter-hour once and joining
-    (customer_profiles) gives the local hour of millions of events without converting each one. -#}
-{% macro cm_utc_quarter_hour(ts) -%}
-    {{- return(adapter.dispatch('cm_utc_quarter_hour', 'marketing_lakehouse')(ts)) -}}
-{%- endmacro %}
-
-{% macro default__cm_utc_quarter_hour(ts) -%}
-    {{ dbt.dateadd('minute', '-(cast(extract(minute from ' ~ ts ~ ') as integer) % 15)', dbt.date_trunc('minute', ts)) }}
-{%- endmacro %}
-
-{% macro duckdb__cm_utc_quarter_hour(ts) -%}
-    time_bucket(interval 15 minute, cast({{ ts }} as timestamp))
-{%- endmacro %}
-
-{% macro spark__cm_utc_quarter_hour(ts) -%}
-    timestamp_seconds(floor(unix_seconds(cast({{ ts }} as timestamp)) / 900) * 900)
-{%- endmacro %}
-
 {#- ISO weekday (1 = Monday .. 7 = Sunday) of a timestamp or date. -#}
 {% macro cm_iso_weekday(ts) -%}
     {{- return(adapter.dispatch('cm_iso_weekday', 'marketing_lakehouse')(ts)) -}}

@@ -100,18 +100,21 @@ purchase_cycle as (
 -- minutes (at most 527,040 a year) are converted. Exact: since 1972 every zone's offset is a
 -- whole number of minutes and changes only on a whole minute (some switched at 00:01, e.g.
 -- America/St_Johns until 2011, so quarter-hours would not be).
-activity as (
-
+{%- set activity_minutes %}
     select customer_id, {{ dbt.date_trunc('minute', 'event_at') }} as utc_minute
     from {{ ref('int_app_events_resolved') }}
     union all
     select customer_id, {{ dbt.date_trunc('minute', 'ordered_at') }} as utc_minute
     from {{ ref('fct_orders') }}
     where customer_id is not null
+{%- endset %}
+activity as (
+{{ activity_minutes }}
 
 ),
 
--- read from the tables again rather than from `activity`: a CTE read twice is materialised
+-- the same query written again rather than read from `activity`: a CTE read twice is
+-- materialised (one SQL text, so the two cannot drift apart)
 local_minutes as (
 
     select
@@ -119,12 +122,9 @@ local_minutes as (
         {{ cm_iso_weekday(cm_to_local_timestamp('utc_minute')) }} as weekday,
         {{ cm_hour(cm_to_local_timestamp('utc_minute')) }} as hour_of_day
     from (
-        select {{ dbt.date_trunc('minute', 'event_at') }} as utc_minute
-        from {{ ref('int_app_events_resolved') }}
-        union
-        select {{ dbt.date_trunc('minute', 'ordered_at') }} as utc_minute
-        from {{ ref('fct_orders') }}
-        where customer_id is not null
+        select distinct utc_minute
+        from ({{ activity_minutes }}
+        ) as a
     ) as m
 
 ),

@@ -254,7 +254,9 @@ def test_identify_expands_to_cluster_history_and_orders(lakehouse: Settings) -> 
 
 def test_erase_removes_person_everywhere_and_keeps_others(lakehouse: Settings) -> None:
     before = _count_all(lakehouse.warehouse_path)
-    parquet_inodes = {p.stat().st_ino for p in (lakehouse.serving_dir / "parquet").iterdir()}
+    parquet_inodes = {
+        p.stat().st_ino for p in (lakehouse.serving_dir / "parquet").rglob("*.parquet")
+    }
     report = erase([ALICE_PHONE], [ALICE_EMAIL])
     assert report.ok, report.describe()
     after = _count_all(lakehouse.warehouse_path)
@@ -306,7 +308,7 @@ def test_erase_removes_person_everywhere_and_keeps_others(lakehouse: Settings) -
     assert len(list(lakehouse.serving_dir.glob(".parquet-*"))) == 1  # old version dropped
     # From scratch: no Parquet file is a hard link kept from the set published before erasure.
     assert not parquet_inodes & {
-        p.stat().st_ino for p in (lakehouse.serving_dir / "parquet").iterdir()
+        p.stat().st_ino for p in (lakehouse.serving_dir / "parquet").rglob("*.parquet")
     }
 
     # Inbox: her lines are gone, headers and everybody else's lines byte for byte.

@@ -56,11 +56,11 @@ def assert_serving_equals_warehouse(warehouse: Path, serving: Path) -> None:
             " and table_name <> '_published' order by 1"
         ).fetchall()
         assert [t for (t,) in served] == marts
-        assert sorted(p.name for p in (serving / "parquet").iterdir()) == [
-            f"{t}.parquet" for t in marts
-        ]
+        assert sorted(p.name for p in (serving / "parquet").iterdir()) == sorted(
+            t if t in DAILY else f"{t}.parquet" for t in marts
+        )
         for table in marts:
-            pq = f"read_parquet('{serving / 'parquet' / f'{table}.parquet'}')"
+            pq = f"read_parquet('{parquet_files(serving, table)}')"
             for copy in (f"sv.main.{table}", pq):
                 for left, right in [(f"wh.marts.{table}", copy), (copy, f"wh.marts.{table}")]:
                     diff = f"select * from {left} except all select * from {right}"
@@ -72,8 +72,22 @@ def assert_serving_equals_warehouse(warehouse: Path, serving: Path) -> None:
             assert con.execute(types[0]).fetchall() == con.execute(types[1]).fetchall()
 
 
+def parquet_files(serving: Path, table: str) -> Path:
+    """The table's Parquet file, or a glob of its partition files (Hive layout) if partitioned."""
+    if table in DAILY:
+        return serving / "parquet" / table / "*" / "*.parquet"
+    return serving / "parquet" / f"{table}.parquet"
+
+
 def inode(serving: Path, table: str) -> int:
     return (serving / "parquet" / f"{table}.parquet").stat().st_ino
+
+
+def partition_inodes(serving: Path, table: str) -> dict[str, int]:
+    """{'d=2026-01-01': inode of its file} of a partitioned table's Parquet directory."""
+    parts = sorted((serving / "parquet" / table).iterdir())
+    assert all(len(list(p.iterdir())) == 1 for p in parts)
+    return {p.name: next(p.iterdir()).stat().st_ino for p in parts}
 
 
 def test_republish_rewrites_only_changed_tables(paths: tuple[Path, Path]) -> None:
@@ -95,16 +109,17 @@ def test_republish_rewrites_only_changed_tables(paths: tuple[Path, Path]) -> Non
     assert inode(serving, "a") != a_inode
     assert_serving_equals_warehouse(warehouse, serving)
     # The unchanged tables' Parquet files are the previous set's, linked, not written again.
-    daily_inode = inode(serving, "daily")
+    daily_inodes = partition_inodes(serving, "daily")
     sql(warehouse, "update marts.a set tag = 'v3' where x = 4")
     publish_marts(warehouse, serving, partitioned=DAILY)
-    assert inode(serving, "daily") == daily_inode
+    assert partition_inodes(serving, "daily") == daily_inodes
     assert_serving_equals_warehouse(warehouse, serving)
 
 
 def test_partitioned_table_replaces_only_changed_partitions(paths: tuple[Path, Path]) -> None:
     warehouse, serving = paths
     publish_marts(warehouse, serving, partitioned=DAILY)
+    before = partition_inodes(serving, "daily")
     sql(
         warehouse,
         "delete from marts.daily where d = date '2026-01-01'",  # a day removed
@@ -118,6 +133,13 @@ def test_partitioned_table_replaces_only_changed_partitions(paths: tuple[Path, P
     assert report.changes["marts.daily"] == "replaced 4 partitions"
     assert report.row_counts["marts.daily"] == 4999
     assert_serving_equals_warehouse(warehouse, serving)
+    # In Parquet too: the untouched day is linked, the changed ones written, the removed one gone.
+    after = partition_inodes(serving, "daily")
+    assert sorted(after) == [f"d=2026-01-0{day}" for day in (2, 3, 4, 5, 6)]
+    assert {day for day in after if after[day] == before.get(day)} == {
+        "d=2026-01-03",
+        "d=2026-01-05",
+    }
 
 
 def test_partitioned_table_with_new_columns_or_null_partitions_is_copied(
@@ -154,10 +176,11 @@ def test_full_publish_and_a_fragmented_file_start_from_scratch(
 ) -> None:
     warehouse, serving = paths
     publish_marts(warehouse, serving, partitioned=DAILY)
-    daily_inode = inode(serving, "daily")
+    daily_inodes = partition_inodes(serving, "daily")
     full = publish_marts(warehouse, serving, partitioned=DAILY, full=True)
     assert not full.incremental and set(full.changes.values()) == {"copied"}
-    assert inode(serving, "daily") != daily_inode  # no Parquet file shared with earlier sets
+    # no Parquet file shared with earlier sets
+    assert not set(partition_inodes(serving, "daily").values()) & set(daily_inodes.values())
 
     monkeypatch.setattr(publish_mod, "MAX_FREE_BLOCK_SHARE", -1.0)
     assert not publish_marts(warehouse, serving, partitioned=DAILY).incremental
@@ -222,8 +245,8 @@ def test_partition_replacement_is_verified(
     publish_marts(warehouse, serving, partitioned=DAILY)
     sql(warehouse, "update marts.daily set value = -1 where customer = 5")
 
-    def replace_nothing(con: duckdb.DuckDBPyConnection, *relations_and_column: str) -> int:
-        return 0
+    def replace_nothing(con: duckdb.DuckDBPyConnection, *relations_and_column: str) -> list:
+        return []
 
     monkeypatch.setattr(publish_mod, "_replace_changed_partitions", replace_nothing)
     with pytest.raises(PublishError, match="after replacing partitions"):

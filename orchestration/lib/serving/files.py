@@ -4,7 +4,9 @@ Layout of ``serving_dir``::
 
     marts.duckdb                 published file (mode 0444), replaced with os.replace
     parquet -> .parquet-<id>     symlink, swapped atomically to a fully written directory
-    .parquet-<id>/               current Parquet set (plus the previous one until next publish)
+    .parquet-<id>/               current Parquet set (plus the previous one until next publish):
+                                 <table>.parquet, or <table>/<column>=<value>/*.parquet for a
+                                 table published partition by partition
     .building-<id>.duckdb        being built; a leftover only if a publish was killed
     .publish.lock                flock held for the whole publish
 """
@@ -91,7 +93,7 @@ def swap_parquet_dir(new_version: Path, parquet_link: Path) -> None:
     The previous version stays on disk until the next publish, so a reader part-way through
     the old set can finish.
     """
-    for f in new_version.iterdir():
+    for f in sorted(new_version.rglob("*"), reverse=True):  # files before their directories
         fsync_path(f)
     fsync_path(new_version)
     if parquet_link.exists() and not parquet_link.is_symlink():

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,7 +36,7 @@ from orchestration.lib.serving.files import (
     remove_quietly,
     swap_parquet_dir,
 )
-from orchestration.lib.serving.fingerprint import fingerprint, partition_fingerprints
+from orchestration.lib.serving.fingerprint import columns, fingerprint, partition_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ PUBLISHED_TABLE = "_published"
 # ambiguous. So that schema's tables go to ``main``: both ``x`` and ``marts.x`` then work.
 SERVING_CATALOG = Path(SERVING_DB_NAME).stem
 # Tables replaced partition by partition when only some partitions changed: an incremental day
-# rewrites a few days of the daily state history, not its millions of rows.
+# rewrites a few days of the daily state history, not its millions of rows. In Parquet they are
+# a Hive-partitioned directory (<table>/<column>=<value>/data_0.parquet), so unchanged days are
+# hard-linked from the previous set instead of written again.
 PARTITIONED_TABLES = {"customer_state_daily": "state_date"}
 # A build starts from a copy of the previous serving file; tables it replaces leave free blocks
 # that later publishes reuse. Past this share of free blocks the file is rewritten compactly.
@@ -183,11 +185,11 @@ def _start_from_previous(
 
 def _replace_changed_partitions(
     con: duckdb.DuckDBPyConnection, src: str, dst: str, column: str, column_type: str
-) -> int | None:
+) -> list | None:
     """Make ``dst`` equal ``src`` by replacing only the partitions of ``column`` that differ.
 
-    Returns how many partitions were replaced, or None when this cannot be done (a null
-    partition value); the caller then copies the whole table.
+    Returns the values of the partitions replaced (added, changed or removed), or None when
+    this cannot be done (a null partition value); the caller then copies the whole table.
     """
     want = partition_fingerprints(con, src, _q(column))
     have = partition_fingerprints(con, dst, _q(column))
@@ -197,7 +199,7 @@ def _replace_changed_partitions(
     where = f"{_q(column)} in (select unnest(cast($changed as {column_type}[])))"
     con.execute(f"delete from {dst} where {where}", {"changed": changed})
     con.execute(f"insert into {dst} select * from {src} where {where}", {"changed": changed})
-    return len(changed)
+    return changed
 
 
 def _plan_table(
@@ -220,18 +222,90 @@ def _plan_table(
 
 def _replace_partitions(
     con: duckdb.DuckDBPyConnection, src: str, dst: str, partition_column: str, want: tuple
-) -> str:
+) -> tuple[str, list | None]:
     """Replace the changed partitions and check ``dst`` then has the fingerprint ``want`` of
-    ``src``; copy the whole table when partitions cannot be replaced."""
+    ``src``; copy the whole table when partitions cannot be replaced. Returns what was done and
+    the values of the partitions replaced (None: the whole table was copied)."""
     column_type = dict(want[0])[partition_column]
     replaced = _replace_changed_partitions(con, src, dst, partition_column, column_type)
     if replaced is None:
         con.execute(f"drop table {dst}")
         con.execute(f"create table {dst} as select * from {src}")
-        return COPIED
+        return COPIED, None
     if fingerprint(con, dst) != want:
         raise PublishError(f"{dst} differs from {src} after replacing partitions")
-    return f"replaced {replaced} partitions"
+    return f"replaced {len(replaced)} partitions", replaced
+
+
+def _hive_dir(column: str, value: object) -> str | None:
+    """The directory DuckDB writes a partition to (``state_date=2026-01-31``), for the values
+    whose text form is known here (dates); None for any other value."""
+    is_date = isinstance(value, date) and not isinstance(value, datetime)
+    return f"{column}={value.isoformat()}" if is_date and column.isidentifier() else None
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, dst: str, path: Path, previous: Path | None
+) -> str:
+    """``dst`` as one Parquet file at ``path``; hard-linked from ``previous`` (the same table's
+    file in the verified set of the publish this build started from) when given and present.
+    Returns the relation to count its rows."""
+    if previous is not None and previous.is_file():
+        os.link(previous, path)
+    else:
+        con.execute(f"copy {dst} to {_lit(str(path))} (format parquet, compression zstd)")
+    return f"read_parquet({_lit(str(path))})"
+
+
+def _write_partitioned_parquet(
+    con: duckdb.DuckDBPyConnection,
+    dst: str,
+    out_dir: Path,
+    column: str,
+    previous: Path | None,
+    rewrite: Sequence | None,
+) -> str | None:
+    """``dst`` as Hive-partitioned Parquet: ``out_dir/<column>=<value>/data_0.parquet``, the
+    column kept inside the files too (readers without Hive support still see it).
+
+    With ``previous`` (the same table's directory in the verified set of the publish this build
+    started from, whose partitions equal ``dst``'s except ``rewrite``) only the ``rewrite``
+    partitions are written and the others are hard-linked from it: an incremental day then
+    writes a few days of the daily state history, not all of it. ``rewrite=None``, or a
+    partition that cannot be found there, writes every partition. Returns the relation to count
+    the rows, None when there is no row (and so no file).
+    """
+    out_dir.mkdir()
+    keep: list[str] = []
+    if previous is not None and previous.is_dir() and rewrite is not None:
+        rewritten = set(rewrite)
+        values = [v for (v,) in con.execute(f"select distinct {_q(column)} from {dst}").fetchall()]
+        names = [_hive_dir(column, v) for v in values if v not in rewritten]
+        if all(n is not None and (previous / n).is_dir() for n in names):
+            keep = [n for n in names if n is not None]
+        else:
+            rewrite = None
+    else:
+        rewrite = None
+    if rewrite is None or rewrite:
+        where, params = "", None
+        if rewrite is not None:
+            column_type = dict(columns(con, dst))[column]
+            where = f" where {_q(column)} in (select unnest(cast($rewrite as {column_type}[])))"
+            params = {"rewrite": list(rewrite)}
+        con.execute(
+            f"copy (select * from {dst}{where}) to {_lit(str(out_dir))} (format parquet, "
+            f"compression zstd, partition_by ({_q(column)}), write_partition_columns true, "
+            "overwrite_or_ignore true)",
+            params,
+        )
+    for name in keep:  # after the writes, so no write can touch a linked (shared) file
+        (out_dir / name).mkdir()
+        for f in (previous / name).iterdir():  # type: ignore[operator]
+            os.link(f, out_dir / name / f.name)
+    if not any(out_dir.iterdir()):
+        return None
+    return f"read_parquet({_lit(str(out_dir / '*' / '*.parquet'))})"
 
 
 def _plan_build(
@@ -294,24 +368,30 @@ def _build(
         )
         plans = _plan_build(con, _relations(con, schemas), partitioned)
         expected, copied, in_parquet, changes = {}, {}, {}, {}
+        kept_set = previous_parquet if same_set else None
         for (schema, table), (src, dst, plan, want) in plans.items():
             key = (schema, table)
-            pq_path = parquet_tmp / f"{table}.parquet"
-            pq = _lit(str(pq_path))
+            column = partitioned.get(table)
             con.execute(f"create schema if not exists {BUILD_ALIAS}.{_q(serving_schema(schema))}")
+            rewrite: list | None = None  # partitions that differ from the previous publish
             if plan == COPIED:
                 con.execute(f"create table {dst} as select * from {src}")
             elif plan == PARTITIONS:
-                plan = _replace_partitions(con, src, dst, partitioned[table], want)
+                plan, rewrite = _replace_partitions(con, src, dst, partitioned[table], want)
+            elif plan == UNCHANGED:
+                rewrite = []
             changes[key] = plan
-            kept_parquet = previous_parquet / pq_path.name if same_set else None
-            if plan == UNCHANGED and kept_parquet is not None and kept_parquet.exists():
-                os.link(kept_parquet, pq_path)
+            if column is None:
+                kept = kept_set / f"{table}.parquet" if kept_set and plan == UNCHANGED else None
+                pq = _write_parquet(con, dst, parquet_tmp / f"{table}.parquet", kept)
             else:
-                con.execute(f"copy {dst} to {pq} (format parquet, compression zstd)")
+                kept = kept_set / table if kept_set else None
+                pq = _write_partitioned_parquet(
+                    con, dst, parquet_tmp / table, column, kept, rewrite
+                )
             expected[key] = _count(con, src)
             copied[key] = _count(con, dst)
-            in_parquet[key] = _count(con, f"read_parquet({pq})")
+            in_parquet[key] = _count(con, pq) if pq else 0
         _check(expected, copied, "serving file")
         _check(expected, in_parquet, "Parquet")
         con.execute(
@@ -415,7 +495,7 @@ def publish_marts(
         published_at=meta["published_at"],
         source_mtime=meta["mtime"],
         bytes=target.stat().st_size,
-        parquet_bytes=sum(f.stat().st_size for f in parquet_tmp.iterdir()),
+        parquet_bytes=sum(f.stat().st_size for f in parquet_tmp.rglob("*") if f.is_file()),
         seconds=round(time.monotonic() - start, 3),
         cleaned=cleaned,
         changes={f"{s}.{t}": what for (s, t), what in changes.items()},

@@ -48,17 +48,30 @@ reassigned as (
 
 ),
 
-touched as (
+-- the events to re-resolve, in one scan of the staged events comparing the identifiers as
+-- staged (no key built per event). Selected before the joins below: a filter after them (the
+-- identifier tests are semi-joins, which DuckDB does not push below left joins) resolved all
+-- 47 M events at scale l (12.5 s; 4.4 s this way, 13.9 s with a union of three joins before)
+events as (
 
-    select s.event_id
-    from {{ ref('stg_app__events') }} as s
-    where {{ lookback_since_watermark('s._loaded_at', 'stg_app__events') }}
+    select *
+    from {{ ref('stg_app__events') }} as e
+    where {{ lookback_since_watermark('e._loaded_at', 'stg_app__events') }}
     {%- for identifier in ['user_id', 'device_id', 'openid'] %}
-    union
-    select s.event_id
-    from {{ ref('stg_app__events') }} as s
-    inner join reassigned as r on r.identifier_key = '{{ identifier }}:' || s.{{ identifier }}
+        or e.{{ identifier }} in (
+            select substr(r.identifier_key, {{ identifier | length + 2 }})
+            from reassigned as r
+            where r.identifier_key like '{{ identifier }}:%'
+        )
     {%- endfor %}
+
+),
+
+{%- else %}
+
+events as (
+
+    select * from {{ ref('stg_app__events') }}
 
 ),
 
@@ -78,13 +91,10 @@ attributed as (
         e.category,
         e.quantity,
         e.order_id
-    from {{ ref('stg_app__events') }} as e
+    from events as e
     left join resolved as ru on ru.identifier_key = 'user_id:' || e.user_id
     left join resolved as rd on rd.identifier_key = 'device_id:' || e.device_id
     left join resolved as ro on ro.identifier_key = 'openid:' || e.openid
-    {%- if changes_only %}
-    where e.event_id in (select t.event_id from touched as t)
-    {%- endif %}
 
 )
 

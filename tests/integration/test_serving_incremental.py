@@ -133,7 +133,7 @@ def test_partitioned_table_replaces_only_changed_partitions(paths: tuple[Path, P
     assert report.changes["marts.daily"] == "replaced 4 partitions"
     assert report.row_counts["marts.daily"] == 4999
     assert_serving_equals_warehouse(warehouse, serving)
-    # In Parquet too: the untouched day is linked, the changed ones written, the removed one gone.
+    # In Parquet too: the untouched days are linked, the changed ones written, the removed one gone.
     after = partition_inodes(serving, "daily")
     assert sorted(after) == [f"d=2026-01-0{day}" for day in (2, 3, 4, 5, 6)]
     assert {day for day in after if after[day] == before.get(day)} == {
